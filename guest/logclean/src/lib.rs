@@ -1,0 +1,1 @@
+//! Log clean-up (being filled in).

@@ -1,0 +1,1 @@
+//! Payload building (being filled in).

@@ -1,0 +1,1 @@
+//! The exlogare redaction engine (API sketch; being filled in).
