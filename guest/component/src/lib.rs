@@ -1,0 +1,1 @@
+//! exlogare-guest (being filled in).

@@ -1,0 +1,1 @@
+//! exlogare-deliver (being filled in).

@@ -1,0 +1,1 @@
+//! exlogare-runtime (being filled in).

@@ -1,0 +1,1 @@
+//! exlogare-settings (being filled in).
