@@ -1,0 +1,279 @@
+//! The built-in rules: documented token formats and secrets recognised by their context.
+//!
+//! This module exists to keep the rule table in one readable place. Each rule keeps a known,
+//! harmless prefix outside its secret group where that helps a reader (`glpat-`, `ghp_`,
+//! `AKIA`), and redacts only the value in context rules (`password=[REDACTED:...]`). Every
+//! pattern has bounded repetition so the longest match is known (see `Rule::max_len`), except
+//! the one-line PEM rule, which is bounded by the line (or long-line window) it runs on.
+//!
+//! Hex strings, digests, UUIDs and integrity values match none of the token patterns, and no
+//! rule here uses entropy: the shapes and contexts decide.
+
+use super::checksum::{crc32_base62_ok, is_placeholder, mixed_case_key};
+use super::{Rule, SecretGroup, Tier, Validator, compile};
+use regex::bytes::Captures;
+
+const S: SecretGroup = SecretGroup::Named(&["s", "s2", "s3"]);
+
+struct Def {
+    id: &'static str,
+    keywords: Vec<&'static str>,
+    pattern: String,
+    tier: Tier,
+    validate: Option<Validator>,
+    max_len: usize,
+}
+
+fn token(id: &'static str, keywords: &[&'static str], pattern: &str, max_len: usize) -> Def {
+    Def {
+        id,
+        keywords: keywords.to_vec(),
+        pattern: pattern.to_string(),
+        tier: Tier::Token,
+        validate: None,
+        max_len,
+    }
+}
+
+fn crc_ok(caps: &Captures<'_>, secret: &[u8]) -> bool {
+    let _ = caps;
+    crc32_base62_ok(secret)
+}
+
+fn aws_secret_ok(_: &Captures<'_>, secret: &[u8]) -> bool {
+    mixed_case_key(secret)
+}
+
+fn value_ok(caps: &Captures<'_>, secret: &[u8]) -> bool {
+    if is_placeholder(secret) || secret.starts_with(b"-----") {
+        return false;
+    }
+    // `https://gitlab-ci-token:...@host`: URL userinfo, left to `url-credentials`.
+    if caps
+        .get(0)
+        .is_some_and(|m| m.as_bytes().first() == Some(&b'/'))
+    {
+        return false;
+    }
+    // Whitespace alone separates key and value only in `--password value` style.
+    if let Some(sep) = caps.name("sep")
+        && !sep
+            .as_bytes()
+            .iter()
+            .any(|b| matches!(b, b'=' | b':' | b'>'))
+    {
+        let key = caps.name("key").map(|k| k.as_bytes()).unwrap_or_default();
+        if !key.starts_with(b"-") {
+            return false;
+        }
+    }
+    let key = caps
+        .name("key")
+        .map(|k| k.as_bytes().to_ascii_lowercase())
+        .unwrap_or_default();
+    // `PWD=/builds/x` is the working directory, not a password.
+    if (key == b"pwd" || key == b"oldpwd") && (secret.starts_with(b"/") || secret.starts_with(b"~"))
+    {
+        return false;
+    }
+    true
+}
+
+fn secret_value_ok(caps: &Captures<'_>, secret: &[u8]) -> bool {
+    // Tokens and keys are long; short words after `token:` are prose (`Unexpected token: punc`).
+    secret.len() >= 8 && value_ok(caps, secret)
+}
+
+fn auth_value_ok(caps: &Captures<'_>, secret: &[u8]) -> bool {
+    const SCHEMES: &[&[u8]] = &[
+        b"bearer",
+        b"basic",
+        b"token",
+        b"digest",
+        b"negotiate",
+        b"bot",
+    ];
+    let lower = secret.to_ascii_lowercase();
+    !SCHEMES.contains(&lower.as_slice()) && !is_placeholder(secret) && value_ok(caps, secret)
+}
+
+fn url_password_ok(_: &Captures<'_>, secret: &[u8]) -> bool {
+    !is_placeholder(secret)
+        && !(secret.len() <= 3 && secret.starts_with(b"%"))
+        && !(secret.starts_with(b"{") && secret.ends_with(b"}"))
+}
+
+const ASSIGN_VALUE: &str =
+    r#"(?:"(?P<s>[^"\r\n]{1,4096})"|'(?P<s2>[^'\r\n]{1,4096})'|(?P<s3>[^\s"'`;,&<>]{1,4096}))"#;
+const ASSIGN_SEP: &str = r#"["']?(?P<sep>[ \t]*(?::=|=>|=|:)[ \t]*|[ \t]+)"#;
+
+fn defs() -> Vec<Def> {
+    let mut d = vec![
+        // GitHub: 30 random base62 characters and a 6-character base62 CRC32.
+        Def { validate: Some(crc_ok), ..token("github-pat", &["ghp_"], r"(?-u:\b)ghp_(?P<s>[A-Za-z0-9]{36})(?-u:\b)", 40) },
+        Def { validate: Some(crc_ok), ..token("github-oauth-token", &["gho_"], r"(?-u:\b)gho_(?P<s>[A-Za-z0-9]{36})(?-u:\b)", 40) },
+        Def { validate: Some(crc_ok), ..token("github-user-token", &["ghu_"], r"(?-u:\b)ghu_(?P<s>[A-Za-z0-9]{36})(?-u:\b)", 40) },
+        Def { validate: Some(crc_ok), ..token("github-app-token", &["ghs_"], r"(?-u:\b)ghs_(?P<s>[A-Za-z0-9]{36})(?-u:\b)", 40) },
+        Def { validate: Some(crc_ok), ..token("github-refresh-token", &["ghr_"], r"(?-u:\b)ghr_(?P<s>[A-Za-z0-9]{36})(?-u:\b)", 40) },
+        token("github-fine-grained-pat", &["github_pat_"], r"(?-u:\b)github_pat_(?P<s>[A-Za-z0-9_]{60,120})", 140),
+        // npm: same checksum scheme as GitHub.
+        Def { validate: Some(crc_ok), ..token("npm-token", &["npm_"], r"(?-u:\b)npm_(?P<s>[A-Za-z0-9]{36})(?-u:\b)", 40) },
+        // GitLab: old 20-character and new routable forms (`<payload>.<version>.<crc>`).
+        token("gitlab-runner-registration-token", &["gr1348941"], r"(?-u:\b)GR1348941(?P<s>[A-Za-z0-9_\-]{20,64})", 80),
+        // AWS
+        token("aws-access-key-id", &["akia", "asia", "abia", "acca", "aida", "aroa", "aipa", "anpa", "anva", "apka", "agpa"],
+            r"(?-u:\b)(?:AKIA|ASIA|ABIA|ACCA|AIDA|AROA|AIPA|ANPA|ANVA|APKA|AGPA)(?P<s>[A-Z2-7]{16})(?-u:\b)", 20),
+        Def { validate: Some(aws_secret_ok), ..token("aws-secret-access-key",
+            &["secret_access_key", "secretaccesskey", "secret-access-key", "aws_secret", "awssecret", "secret_key", "secretkey"],
+            r#"(?i)(?:aws_?secret_?(?:access_?)?key|secret_?access_?key|secret-access-key|aws_?secret|secret_?key)["']?[ \t]*(?::=|=>|=|:)?[ \t]*["']?(?P<s>[A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+=]|$)"#, 120) },
+        Def { validate: Some(aws_secret_ok), ..token("aws-secret-access-key", &["akia", "asia"],
+            r#"(?-u:\b)(?:AKIA|ASIA)[A-Z2-7]{16}["']?[ \t,;:|]{1,5}["']?(?P<s>[A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+=]|$)"#, 80) },
+        // Slack
+        token("slack-token", &["xoxb-", "xoxa-", "xoxp-", "xoxr-", "xoxs-", "xoxe-", "xoxo-"], r"(?-u:\b)xox[baprseo]-(?P<s>[0-9A-Za-z\-]{10,250})", 260),
+        token("slack-app-token", &["xapp-"], r"(?-u:\b)xapp-(?P<s>[0-9]-[A-Za-z0-9\-]{20,250})", 260),
+        token("slack-webhook", &["hooks.slack.com"], r"hooks\.slack\.com/(?:services|workflows|triggers)/(?P<s>[A-Za-z0-9+/_\-]{20,250})", 300),
+        // Stripe
+        token("stripe-key", &["sk_live_", "rk_live_", "sk_test_", "rk_test_"], r"(?-u:\b)[sr]k_(?:live|test)_(?P<s>[0-9A-Za-z]{10,247})", 260),
+        token("stripe-webhook-secret", &["whsec_"], r"(?-u:\b)whsec_(?P<s>[0-9A-Za-z+/]{24,100})", 110),
+        // Google
+        token("google-api-key", &["aiza"], r"(?-u:\b)AIza(?P<s>[0-9A-Za-z_\-]{35})", 40),
+        token("google-oauth-client-secret", &["gocspx-"], r"(?-u:\b)GOCSPX-(?P<s>[0-9A-Za-z_\-]{28})", 40),
+        token("google-oauth-token", &["ya29."], r"(?-u:\b)ya29\.(?P<s>[0-9A-Za-z_\-]{20,2048})", 2060),
+        // PyPI (macaroon whose first caveat names pypi.org or test.pypi.org)
+        token("pypi-token", &["pypi-ageichlwas5vcmc", "pypi-agendgvzdc5wexbplm9yzw"], r"(?-u:\b)pypi-(?P<s>(?:AgEIcHlwaS5vcmc|AgENdGVzdC5weXBpLm9yZw)[A-Za-z0-9_\-]{40,2048})", 2100),
+        // Docker Hub
+        token("dockerhub-pat", &["dckr_pat_", "dckr_oat_"], r"(?-u:\b)dckr_(?:pat|oat)_(?P<s>[A-Za-z0-9_\-]{20,100})", 110),
+        // Anthropic before OpenAI: both start with `sk-`.
+        token("anthropic-api-key", &["sk-ant-"], r"(?-u:\b)sk-ant-(?P<s>[a-z]{2,10}[0-9]{2}-[A-Za-z0-9_\-]{20,300})", 320),
+        token("openai-api-key", &["sk-proj-", "sk-svcacct-", "sk-admin-"], r"(?-u:\b)sk-(?:proj|svcacct|admin)-(?P<s>[A-Za-z0-9_\-]{40,400})", 420),
+        token("openai-api-key", &["t3blbkfj"], r"(?-u:\b)sk-(?P<s>[A-Za-z0-9_\-]{16,200}T3BlbkFJ[A-Za-z0-9_\-]{16,200})", 420),
+        // Azure
+        token("azure-storage-key", &["accountkey="], r"(?i)AccountKey=(?P<s>[A-Za-z0-9+/]{40,100}={0,2})", 120),
+        token("azure-shared-access-key", &["sharedaccesskey="], r"(?i)SharedAccessKey=(?P<s>[A-Za-z0-9+/]{30,100}={0,2})", 120),
+        token("azure-sas-signature", &["sig="], r"[?&]sig=(?P<s>[A-Za-z0-9%+/]{30,200}(?:%3D|=){0,2})", 220),
+        // JWT: header and payload are base64url JSON objects (`{"` encodes as `eyJ`).
+        token("jwt", &["eyj"], r"(?-u:\b)(?P<s>eyJ[A-Za-z0-9_\-]{5,4096}\.eyJ[A-Za-z0-9_\-]{5,8192}\.[A-Za-z0-9_\-]{0,2048})", 14400),
+        // PEM private key written on one line: JSON `\n`-escaped, or lines joined by spaces.
+        token("private-key", &["private key"], r#"-{4,5} ?BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)? ?-{4,5}(?P<s>[^"\r\n]{16,}?)(?:-{4,5} ?END |"|$)"#, 16384),
+        // Context rules.
+        Def {
+            id: "authorization-header",
+            keywords: vec!["authorization"],
+            pattern: r#"(?i)(?:^|[^A-Za-z0-9_\-])(?P<key>(?:proxy-)?authorization)["']?(?P<sep>[ \t]*[:=][ \t]*)["']?(?:(?:bearer|basic|token|digest|negotiate|bot|apikey|sso-key|jwt)[ \t]+)?(?P<s>[^\s"',;]{1,4096})"#.to_string(),
+            tier: Tier::Context,
+            validate: Some(auth_value_ok),
+            max_len: 4200,
+        },
+        Def {
+            id: "url-credentials",
+            keywords: vec!["://"],
+            pattern: r#"(?i)(?-u:\b)[a-z][a-z0-9+.\-]{1,30}://[^:@/\s"'<>\[\]{}]{0,256}:(?P<s>[^/\s"'<>]{1,1024})@[A-Za-z0-9\[_\-]"#.to_string(),
+            tier: Tier::Context,
+            validate: Some(url_password_ok),
+            max_len: 1400,
+        },
+    ];
+    // GitLab token prefixes.
+    const GITLAB: &[(&str, &str, &str)] = &[
+        ("gitlab-pat", "glpat-", r"(?-u:\b)glpat-"),
+        ("gitlab-deploy-token", "gldt-", r"(?-u:\b)gldt-"),
+        ("gitlab-runner-token", "glrt-", r"(?-u:\b)glrtr?-"),
+        ("gitlab-ci-build-token", "glcbt-", r"(?-u:\b)glcbt-"),
+        ("gitlab-pipeline-trigger-token", "glptt-", r"(?-u:\b)glptt-"),
+        ("gitlab-feed-token", "glft-", r"(?-u:\b)glft-"),
+        ("gitlab-incoming-mail-token", "glimt-", r"(?-u:\b)glimt-"),
+        ("gitlab-agent-token", "glagent-", r"(?-u:\b)glagent-"),
+        ("gitlab-scim-token", "glsoat-", r"(?-u:\b)glsoat-"),
+        ("gitlab-oauth-app-secret", "gloas-", r"(?-u:\b)gloas-"),
+        ("gitlab-feature-flag-token", "glffct-", r"(?-u:\b)glffct-"),
+        ("gitlab-workspace-token", "glwt-", r"(?-u:\b)glwt-"),
+    ];
+    for &(id, kw, prefix) in GITLAB {
+        let pattern =
+            format!(r"{prefix}(?P<s>[A-Za-z0-9_\-]{{20,200}}(?:\.[A-Za-z0-9_\-]{{2,40}}){{0,3}})");
+        let keywords = [kw];
+        d.push(token(id, &keywords, &pattern, 340));
+    }
+    d
+}
+
+/// Assignment rules are built from one template: a key that ends in a secret word, a
+/// separator, and a value (quoted or bare).
+fn assignment_defs() -> Vec<(String, &'static str, Vec<&'static str>, Validator)> {
+    let pw = r"(?:password|passwd|passphrase|pwd)";
+    let secret = r"(?:secret|token|api[_\-.]?key|access[_\-.]?key|private[_\-.]?key|secret[_\-.]?key|signing[_\-.]?key|account[_\-.]?key|master[_\-.]?key|encryption[_\-.]?key|auth[_\-.]?key|client[_\-.]?secret|auth)";
+    let build = |word: &str| {
+        format!(
+            r#"(?i)(?:^|[^A-Za-z0-9_.\-])(?P<key>[A-Za-z0-9_.\-]{{0,64}}?{word}){ASSIGN_SEP}{ASSIGN_VALUE}"#
+        )
+    };
+    vec![
+        (
+            build(pw),
+            "password-assignment",
+            vec!["password", "passwd", "passphrase", "pwd"],
+            value_ok as Validator,
+        ),
+        (
+            build(secret),
+            "secret-assignment",
+            vec!["secret", "token", "key", "auth"],
+            secret_value_ok as Validator,
+        ),
+    ]
+}
+
+/// The built-in rules, compiled once per process (cloning a compiled regex is cheap).
+pub fn rules() -> Result<Vec<Rule>, crate::Error> {
+    static RULES: std::sync::OnceLock<Result<Vec<Rule>, (String, String)>> =
+        std::sync::OnceLock::new();
+    RULES
+        .get_or_init(|| {
+            compile_rules().map_err(|e| match e {
+                crate::Error::InvalidRules { rule, reason } => (rule, reason),
+                crate::Error::Toml(t) => (String::new(), t),
+            })
+        })
+        .clone()
+        .map_err(|(rule, reason)| crate::Error::InvalidRules { rule, reason })
+}
+
+/// Compiles the built-in rules. Fails only on a bug in this table (tests compile it).
+fn compile_rules() -> Result<Vec<Rule>, crate::Error> {
+    let mut out = Vec::new();
+    for d in defs() {
+        out.push(Rule {
+            id: d.id.to_string(),
+            keywords: d.keywords.iter().map(|k| k.to_ascii_lowercase()).collect(),
+            regex: compile(&format!("(?-u){}", d.pattern)).map_err(|e| {
+                crate::Error::InvalidRules {
+                    rule: d.id.to_string(),
+                    reason: e.to_string(),
+                }
+            })?,
+            secret: S,
+            tier: d.tier,
+            validate: d.validate,
+            entropy: None,
+            allowlists: Vec::new(),
+            max_len: d.max_len,
+        });
+    }
+    for (pattern, id, keywords, validate) in assignment_defs() {
+        out.push(Rule {
+            id: id.to_string(),
+            keywords: keywords.iter().map(|k| k.to_string()).collect(),
+            regex: compile(&format!("(?-u){pattern}")).map_err(|e| crate::Error::InvalidRules {
+                rule: id.to_string(),
+                reason: e.to_string(),
+            })?,
+            secret: S,
+            tier: Tier::Context,
+            validate: Some(validate),
+            entropy: None,
+            allowlists: Vec::new(),
+            max_len: 4300,
+        });
+    }
+    Ok(out)
+}
