@@ -7,7 +7,7 @@
 //! whatever the cuts, and memory stays bounded whatever the line lengths.
 //!
 //! The stages, one module each, in the order bytes flow through them:
-//! 1. [`utf8`](crate::utf8): lossy UTF-8 decoding (U+FFFD, like `String::from_utf8_lossy`);
+//! 1. `utf8`: lossy UTF-8 decoding (U+FFFD, like `String::from_utf8_lossy`);
 //! 2. `scan`: NUL removal and escape-sequence stripping (with the `ansi` state machine);
 //! 3. `lines`: carriage-return collapse and GitLab section headers (with `section`).
 //!
@@ -17,6 +17,8 @@
 //! assert_eq!(text, b"100%\n");
 //! assert_eq!(stats.ansi_sequences, 2);
 //! ```
+
+#![warn(missing_docs)]
 
 mod ansi;
 mod lines;

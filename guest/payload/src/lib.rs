@@ -30,6 +30,8 @@
 //! assert_eq!(json["log"], "error: \"boom\"\n");
 //! ```
 
+#![warn(missing_docs)]
+
 mod env;
 mod job;
 mod json;
