@@ -36,11 +36,12 @@ pub(crate) struct KnownMatcher {
 }
 
 /// With this many needles or fewer, wasm builds search with `memmem` (simd128) rather than
-/// Aho-Corasick (no SIMD prefilter in wasm).
-#[cfg(target_family = "wasm")]
+/// Aho-Corasick (no SIMD prefilter in wasm). Native builds always use Aho-Corasick (Teddy).
 const MEMMEM_MAX_NEEDLES: usize = 48;
-#[cfg(not(target_family = "wasm"))]
-const MEMMEM_MAX_NEEDLES: usize = 0;
+
+fn use_memmem(needles: usize) -> bool {
+    cfg!(target_family = "wasm") && needles <= MEMMEM_MAX_NEEDLES
+}
 
 impl KnownMatcher {
     /// Builds the needles of every value at least `min_len` bytes long (after trimming).
@@ -61,7 +62,7 @@ impl KnownMatcher {
         let max_len = needles.iter().map(|n| n.bytes.len()).max().unwrap_or(0);
         let search = if needles.is_empty() {
             Search::None
-        } else if needles.len() <= MEMMEM_MAX_NEEDLES {
+        } else if use_memmem(needles.len()) {
             Search::Finders(
                 needles
                     .iter()

@@ -458,6 +458,8 @@ impl Redactor {
 }
 
 /// Redacts a whole buffer at once: the same result as any chunking through [`Redactor`].
+/// Returns the redacted text and the report.
+#[allow(clippy::type_complexity)]
 pub fn redact_all(config: &Config, input: &[u8]) -> Result<(Vec<u8>, Vec<(String, u64)>), Error> {
     let mut r = Redactor::new(config)?;
     let mut out = Vec::with_capacity(input.len() + input.len() / 16);

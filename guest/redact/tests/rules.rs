@@ -510,6 +510,6 @@ keywords = ["acme_"]
         rules_toml: Some("[[rules]]\nid = \"x\"\nregex = '(?!a)b'\n".into()),
         ..Config::default()
     };
-    let err = redact_all(&bad, b"").err().expect("error");
+    let err = redact_all(&bad, b"").expect_err("error");
     assert!(err.to_string().contains("`x`"), "{err}");
 }

@@ -98,9 +98,9 @@ fn auth_value_ok(caps: &Captures<'_>, secret: &[u8]) -> bool {
 }
 
 fn url_password_ok(_: &Captures<'_>, secret: &[u8]) -> bool {
-    !is_placeholder(secret)
-        && !(secret.len() <= 3 && secret.starts_with(b"%"))
-        && !(secret.starts_with(b"{") && secret.ends_with(b"}"))
+    let printf_style = secret.len() <= 3 && secret.starts_with(b"%");
+    let template = secret.starts_with(b"{") && secret.ends_with(b"}");
+    !(is_placeholder(secret) || printf_style || template)
 }
 
 const ASSIGN_VALUE: &str =

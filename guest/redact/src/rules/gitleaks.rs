@@ -278,18 +278,15 @@ path = '''\.pem$'''
 
     #[test]
     fn errors_name_the_rule() {
-        let e = parse("[[rules]]\nid = \"bad\"\nregex = '''(?<=x)abc'''\n")
-            .err()
-            .expect("error");
+        let e = parse("[[rules]]\nid = \"bad\"\nregex = '''(?<=x)abc'''\n").expect_err("error");
         let msg = e.to_string();
         assert!(msg.contains("bad") && msg.contains("look-around"), "{msg}");
-        let e = parse("[[rules]]\nid = \"g\"\nregex = 'a(b)'\nsecretGroup = 3\n")
-            .err()
-            .expect("error");
+        let e =
+            parse("[[rules]]\nid = \"g\"\nregex = 'a(b)'\nsecretGroup = 3\n").expect_err("error");
         assert!(e.to_string().contains("secretGroup"), "{e}");
-        let e = parse("[[rules\n").err().expect("error");
+        let e = parse("[[rules\n").expect_err("error");
         assert!(matches!(e, Error::Toml(_)));
-        let e = parse("[[rules]]\nregex = 'x'\n").err().expect("error");
+        let e = parse("[[rules]]\nregex = 'x'\n").expect_err("error");
         assert!(e.to_string().contains("id"), "{e}");
     }
 }
