@@ -70,7 +70,7 @@ fn chunked(
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(2000))]
+    #![proptest_config(ProptestConfig::with_cases(1000))]
 
     #[test]
     fn chunk_boundaries_do_not_matter(
