@@ -45,7 +45,10 @@ pub(crate) struct Engine {
     pub rules: Vec<Rule>,
     /// Rules with no keyword: they run on every line.
     pub always: Vec<usize>,
+    /// Overlapping keyword search (every keyword occurrence), run on one line at a time.
     pub prefilter: Option<AhoCorasick>,
+    /// Leftmost-first keyword search over whole chunks: finds the lines worth a closer look.
+    pub line_finder: Option<AhoCorasick>,
     /// Prefilter pattern index -> rules it triggers.
     pub keyword_rules: Vec<Vec<usize>>,
     pub known: KnownMatcher,
@@ -151,6 +154,22 @@ impl Engine {
                     })?,
             )
         };
+        let line_finder = if keywords.is_empty() {
+            None
+        } else {
+            // Case-sensitive over a lower-cased copy of the data: the same matches as an ASCII
+            // case-insensitive search, but the automaton keeps its SIMD (Teddy) prefilter.
+            // A keyword containing another is redundant for finding lines; fewer patterns keep
+            // the automaton within reach of its SIMD prefilter.
+            let minimal: Vec<&String> = keywords
+                .iter()
+                .filter(|k| !keywords.iter().any(|o| o != *k && k.contains(o.as_str())))
+                .collect();
+            AhoCorasick::builder()
+                .match_kind(MatchKind::LeftmostFirst)
+                .build(minimal)
+                .ok()
+        };
         let pem_rule = rules.iter().position(|r| r.id == "private-key");
         let max_match = rules
             .iter()
@@ -162,6 +181,7 @@ impl Engine {
             rules,
             always,
             prefilter,
+            line_finder,
             keyword_rules,
             known,
             known_label,
@@ -172,8 +192,23 @@ impl Engine {
         })
     }
 
-    /// Rules to run on each line that holds a prefilter hit: calls `f(position, rule)` for
-    /// every keyword occurrence in `hay`.
+    /// Calls `f(position)` for keyword occurrences in `hay`: at least one in every line that
+    /// holds a keyword (not all of them; [`Engine::keyword_hits`] on that line finds all).
+    pub fn keyword_lines(&self, hay: &[u8], lower: &mut Vec<u8>, mut f: impl FnMut(usize)) {
+        match &self.line_finder {
+            Some(ac) => {
+                lower.clear();
+                lower.extend(hay.iter().map(u8::to_ascii_lowercase));
+                for m in ac.find_iter(lower.as_slice()) {
+                    f(m.start());
+                }
+            }
+            None => self.keyword_hits(hay, |p, _| f(p)),
+        }
+    }
+
+    /// Rules to run on a line: calls `f(position, rule)` for every keyword occurrence in
+    /// `hay`, overlapping ones included.
     pub fn keyword_hits(&self, hay: &[u8], mut f: impl FnMut(usize, usize)) {
         if let Some(ac) = &self.prefilter {
             for m in ac.find_overlapping_iter(hay) {

@@ -19,7 +19,7 @@ const MIN_WINDOW: usize = 64 * 1024;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Ev {
-    Rule(usize),
+    Keyword,
     Known(usize, usize),
 }
 
@@ -54,6 +54,7 @@ pub struct Redactor {
     known: Vec<(usize, usize, usize)>,
     cands: Vec<Cand>,
     reds: Vec<Redaction>,
+    lower: Vec<u8>,
 }
 
 impl Redactor {
@@ -77,6 +78,7 @@ impl Redactor {
             known: Vec::new(),
             cands: Vec::new(),
             reds: Vec::new(),
+            lower: Vec::new(),
         })
     }
 
@@ -340,7 +342,7 @@ impl Redactor {
         let mut events = std::mem::take(&mut self.events);
         events.clear();
         self.engine
-            .keyword_hits(buf, |p, r| events.push((p, Ev::Rule(r))));
+            .keyword_lines(buf, &mut self.lower, |p| events.push((p, Ev::Keyword)));
         self.engine
             .known
             .for_each(buf, |s, e, n| events.push((s, Ev::Known(e, n))));
@@ -435,9 +437,13 @@ impl Redactor {
         self.known.clear();
         for &(p, ev) in events {
             match ev {
-                Ev::Rule(r) => self.rules.push(r),
+                Ev::Keyword => {}
                 Ev::Known(e, n) => self.known.push((p - ls, e - ls, n)),
             }
+        }
+        if events.iter().any(|(_, ev)| *ev == Ev::Keyword) {
+            let rules = &mut self.rules;
+            self.engine.keyword_hits(line, |_, r| rules.push(r));
         }
         if self.rules.is_empty() && self.known.is_empty() && self.engine.always.is_empty() {
             out.extend_from_slice(line);
