@@ -268,8 +268,8 @@ impl Engine {
 /// A candidate lying inside the whole match of a more certain one is dropped (so
 /// `token=ghp_...` reads `token=ghp_[REDACTED:github-pat]`, and a token that is also a known
 /// value is named after the variable). Other overlaps are merged into one redaction named after
-/// the candidate that starts first (the more certain on a tie): a partial overlap never leaves
-/// a piece of either secret in clear. Only candidates starting in `accept` are kept.
+/// its most certain candidate (the first of those): a partial overlap never leaves a piece of
+/// either secret in clear. Only candidates starting in `accept` are kept.
 pub(crate) fn resolve(cands: &mut Vec<Cand>, accept: (usize, usize), out: &mut Vec<Redaction>) {
     if cands.is_empty() {
         return;
@@ -298,14 +298,22 @@ pub(crate) fn resolve(cands: &mut Vec<Cand>, accept: (usize, usize), out: &mut V
             .then(b.end.cmp(&a.end))
     });
     let first = out.len();
+    let mut best_tier = Tier::Context;
     for c in kept {
         if out.len() > first
             && let Some(last) = out.last_mut()
             && c.start < last.end
         {
             last.end = last.end.max(c.end);
+            // A merged redaction is named after its most certain part (a known value inside a
+            // `Basic` header is shown as the variable).
+            if c.tier < best_tier {
+                best_tier = c.tier;
+                last.label = c.label;
+            }
             continue;
         }
+        best_tier = c.tier;
         out.push(Redaction {
             start: c.start,
             end: c.end,

@@ -201,7 +201,7 @@ fn defs() -> Vec<Def> {
 /// separator, and a value (quoted or bare).
 fn assignment_defs() -> Vec<(String, &'static str, Vec<&'static str>, Validator)> {
     let pw = r"(?:password|passwd|passphrase|pwd)";
-    let secret = r"(?:secret|token|api[_\-.]?key|access[_\-.]?key|private[_\-.]?key|secret[_\-.]?key|signing[_\-.]?key|account[_\-.]?key|master[_\-.]?key|encryption[_\-.]?key|auth[_\-.]?key|client[_\-.]?secret|auth)";
+    let secret = r"(?:secret|token|api[_\-.]?key|access[_\-.]?key|private[_\-.]?key|secret[_\-.]?key|signing[_\-.]?key|account[_\-.]?key|master[_\-.]?key|encryption[_\-.]?key|auth[_\-.]?key|client[_\-.]?secret)";
     let build = |word: &str| {
         format!(
             r#"(?i)(?:^|[^A-Za-z0-9_.\-])(?P<key>[A-Za-z0-9_.\-]{{0,64}}?{word}){ASSIGN_SEP}{ASSIGN_VALUE}"#
@@ -217,7 +217,7 @@ fn assignment_defs() -> Vec<(String, &'static str, Vec<&'static str>, Validator)
         (
             build(secret),
             "secret-assignment",
-            vec!["secret", "token", "key", "auth"],
+            vec!["secret", "token", "key"],
             secret_value_ok as Validator,
         ),
     ]
