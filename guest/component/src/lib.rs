@@ -1,1 +1,202 @@
-//! exlogare-guest (being filled in).
+//! The default guest component embedded in the `exlogare` binary.
+//!
+//! This crate only binds the WIT world `exlogare:ingest/default-guest` to the plain-Rust crates
+//! that do the work (`exlogare-logclean`, `exlogare-redact`, `exlogare-payload`), so that those
+//! stay testable, fuzzable and benchmarkable natively. It runs in a sandbox with no
+//! capabilities; it only computes.
+
+use std::cell::RefCell;
+
+wit_bindgen::generate!({
+    world: "default-guest",
+    path: "../../wit",
+});
+
+use exports::exlogare::ingest::{normalize, payload, redaction};
+
+/// The exported component.
+struct DefaultGuest;
+
+export!(DefaultGuest);
+
+/// Converts WIT known secrets into the engine's type.
+fn known_secrets(list: Vec<redaction::KnownSecret>) -> Vec<exlogare_redact::KnownSecret> {
+    list.into_iter()
+        .map(|k| exlogare_redact::KnownSecret {
+            name: k.name,
+            value: k.value,
+        })
+        .collect()
+}
+
+impl redaction::Guest for DefaultGuest {
+    type Redactor = Redactor;
+
+    fn info() -> redaction::PluginInfo {
+        redaction::PluginInfo {
+            name: "exlogare-default".to_string(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            description: "Built-in rules: known secret values and their encodings, token formats, \
+                          credentials in context, private keys."
+                .to_string(),
+        }
+    }
+}
+
+/// The built-in redactor resource.
+pub struct Redactor {
+    inner: RefCell<exlogare_redact::Redactor>,
+}
+
+impl redaction::GuestRedactor for Redactor {
+    fn create(options: redaction::Options) -> Result<redaction::Redactor, String> {
+        let config = exlogare_redact::Config {
+            known: known_secrets(options.known_secrets),
+            min_secret_len: options.min_secret_length as usize,
+            rules_toml: options.rules_toml,
+        };
+        let inner = exlogare_redact::Redactor::new(&config).map_err(|e| e.to_string())?;
+        Ok(redaction::Redactor::new(Redactor {
+            inner: RefCell::new(inner),
+        }))
+    }
+
+    fn push(&self, chunk: Vec<u8>) -> Vec<u8> {
+        let mut out = Vec::with_capacity(chunk.len() + 64);
+        self.inner.borrow_mut().push(&chunk, &mut out);
+        out
+    }
+
+    fn finish(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.inner.borrow_mut().finish(&mut out);
+        out
+    }
+
+    fn report(&self) -> Vec<redaction::RuleCount> {
+        self.inner
+            .borrow()
+            .report()
+            .into_iter()
+            .map(|(rule, count)| redaction::RuleCount { rule, count })
+            .collect()
+    }
+}
+
+impl normalize::Guest for DefaultGuest {
+    type Normalizer = Normalizer;
+}
+
+/// The log clean-up resource.
+pub struct Normalizer {
+    inner: RefCell<exlogare_logclean::Normalizer>,
+}
+
+impl normalize::GuestNormalizer for Normalizer {
+    fn new(options: normalize::NormalizeOptions) -> Self {
+        let options = exlogare_logclean::Options {
+            strip_ansi: options.strip_ansi,
+            collapse_carriage_returns: options.collapse_carriage_returns,
+            gitlab_sections: options.gitlab_sections,
+        };
+        Normalizer {
+            inner: RefCell::new(exlogare_logclean::Normalizer::new(options)),
+        }
+    }
+
+    fn push(&self, chunk: Vec<u8>) -> Vec<u8> {
+        let mut out = Vec::with_capacity(chunk.len());
+        self.inner.borrow_mut().push(&chunk, &mut out);
+        out
+    }
+
+    fn finish(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.inner.borrow_mut().finish(&mut out);
+        out
+    }
+
+    fn stats(&self) -> normalize::NormalizeStats {
+        let s = self.inner.borrow().stats();
+        normalize::NormalizeStats {
+            bytes_in: s.bytes_in,
+            invalid_utf8_bytes: s.invalid_utf8_bytes,
+            nul_bytes: s.nul_bytes,
+            ansi_sequences: s.ansi_sequences,
+        }
+    }
+}
+
+impl payload::Guest for DefaultGuest {
+    type PayloadWriter = PayloadWriter;
+
+    fn detect(env: Vec<(String, String)>) -> payload::JobInfo {
+        let info = exlogare_payload::detect(&env);
+        payload::JobInfo {
+            provider: info.provider,
+            status: info.status,
+        }
+    }
+}
+
+/// The streaming JSON body writer.
+pub struct PayloadWriter {
+    inner: RefCell<exlogare_payload::PayloadWriter>,
+}
+
+/// Removes known secret values, and anything the built-in rules catch, from one metadata value.
+fn scrub(config: &exlogare_redact::Config, value: String) -> Result<String, String> {
+    let (clean, _) =
+        exlogare_redact::redact_all(config, value.as_bytes()).map_err(|e| e.to_string())?;
+    Ok(String::from_utf8_lossy(&clean).into_owned())
+}
+
+impl payload::GuestPayloadWriter for PayloadWriter {
+    fn create(input: payload::JobInput) -> Result<payload::PayloadWriter, String> {
+        let config = exlogare_redact::Config {
+            known: known_secrets(input.known_secrets),
+            min_secret_len: input.min_secret_length as usize,
+            rules_toml: None,
+        };
+        let scrub_pairs = |pairs: Vec<(String, String)>| -> Result<Vec<(String, String)>, String> {
+            pairs
+                .into_iter()
+                .map(|(k, v)| Ok((k, scrub(&config, v)?)))
+                .collect()
+        };
+        let log = input.log;
+        let job = exlogare_payload::JobInput {
+            env: scrub_pairs(input.env)?,
+            extra: scrub_pairs(input.extra)?,
+            host_version: input.host_version,
+            log: exlogare_payload::LogInfo {
+                bytes_read: log.bytes_read,
+                bytes_omitted: log.bytes_omitted,
+                invalid_utf8_bytes: log.invalid_utf8_bytes,
+                nul_bytes: log.nul_bytes,
+                redactions: log
+                    .redactions
+                    .into_iter()
+                    .map(|c| (c.rule, c.count))
+                    .collect(),
+                redactors: log.redactors,
+            },
+        };
+        let inner = exlogare_payload::PayloadWriter::new(job).map_err(|e| e.to_string())?;
+        Ok(payload::PayloadWriter::new(PayloadWriter {
+            inner: RefCell::new(inner),
+        }))
+    }
+
+    fn open(&self) -> Vec<u8> {
+        self.inner.borrow_mut().open()
+    }
+
+    fn log(&self, piece: Vec<u8>) -> Vec<u8> {
+        self.inner.borrow_mut().log(&piece)
+    }
+
+    fn close(&self) -> Vec<u8> {
+        self.inner.borrow_mut().close()
+    }
+}

@@ -1,1 +1,125 @@
-fn main() {}
+//! `exlogare`: send a failed CI job's log, safely redacted, to the Exlogare root-cause-analysis
+//! service.
+//!
+//! This crate is the thin native edge: it reads settings, the environment and the log file,
+//! drives the sandboxed guests (`exlogare-runtime`), and hands finished payloads to
+//! `exlogare-deliver`. It never interprets log text itself beyond the leak check.
+
+mod budget;
+mod cli;
+mod context;
+mod failure;
+mod logsource;
+mod pipeline;
+mod redact;
+mod report;
+mod scrub;
+mod secrets;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::Parser;
+
+use crate::failure::{Failure, Kind};
+use crate::scrub::Scrubber;
+
+fn main() -> ExitCode {
+    let started = Instant::now();
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // --help and --version are not errors.
+            let code = if e.use_stderr() { Kind::Config.code() } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code as u8);
+        }
+    };
+    let finish = match &cli.command {
+        cli::Command::Report(args) => report::run(args, started),
+        cli::Command::Redact(args) => redact::run(args),
+    };
+    ExitCode::from(finish.exit() as u8)
+}
+
+/// How a command ended: one line for the user, and the exit status.
+pub struct Finish {
+    line: String,
+    failure: Option<Kind>,
+    strict: bool,
+    quiet: bool,
+    scrubber: Option<Scrubber>,
+}
+
+impl Finish {
+    /// A command that did what it should (which includes skipping on purpose).
+    pub fn ok(line: String, scrubber: Option<Scrubber>) -> Finish {
+        Finish {
+            line,
+            failure: None,
+            strict: false,
+            quiet: false,
+            scrubber,
+        }
+    }
+
+    /// A command that failed; exits non-zero only when `strict`.
+    pub fn failed(failure: Failure, strict: bool, scrubber: Option<Scrubber>) -> Finish {
+        Finish {
+            line: failure.to_string(),
+            failure: Some(failure.kind),
+            strict,
+            quiet: false,
+            scrubber,
+        }
+    }
+
+    /// Print nothing on success.
+    pub fn quiet(mut self, quiet: bool) -> Finish {
+        self.quiet = quiet;
+        self
+    }
+
+    /// Prints the line (scrubbed of every known secret) and returns the exit status.
+    fn exit(self) -> i32 {
+        let line = match &self.scrubber {
+            Some(s) => s.scrub(&self.line),
+            None => self.line.clone(),
+        };
+        let mut stderr = std::io::stderr().lock();
+        match self.failure {
+            None if self.quiet => 0,
+            None => {
+                let _ = writeln!(stderr, "exlogare: {line}");
+                0
+            }
+            Some(kind) if self.strict => {
+                let _ = writeln!(stderr, "exlogare: error: {line}");
+                kind.code()
+            }
+            Some(_) => {
+                let _ = writeln!(
+                    stderr,
+                    "exlogare: error: {line} (exit status 0 so the job is not failed; --strict changes that)"
+                );
+                0
+            }
+        }
+    }
+}
+
+/// Where compiled guests are cached: `EXLOGARE_CACHE_DIR`, else the XDG cache directory.
+pub fn runtime_cache(env: &[(String, String)]) -> Option<exlogare_runtime::ArtifactCache> {
+    let get = |name: &str| {
+        env.iter()
+            .rev()
+            .find(|(k, v)| k == name && !v.is_empty())
+            .map(|(_, v)| PathBuf::from(v))
+    };
+    get("EXLOGARE_CACHE_DIR")
+        .or_else(|| get("XDG_CACHE_HOME").map(|d| d.join("exlogare")))
+        .or_else(|| get("HOME").map(|h| h.join(".cache/exlogare")))
+        .map(exlogare_runtime::ArtifactCache::new)
+}

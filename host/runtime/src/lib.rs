@@ -1,1 +1,29 @@
-//! exlogare-runtime (being filled in).
+//! Runs exlogare's WebAssembly guests in a sandbox.
+//!
+//! The host stays thin: everything that touches log text (clean-up, redaction, the payload's
+//! JSON) runs in guests, with no files, network, environment or clock, a memory cap and epoch
+//! deadlines. This crate owns that sandbox: the wasmtime engine and its epoch ticker, the
+//! default guest embedded in the binary (precompiled by `build.rs`), and the calls into it,
+//! turning every trap, timeout or broken cap into a [`GuestError`] that names the guest.
+
+mod cache;
+mod default_guest;
+mod engine_config;
+mod error;
+mod sandbox;
+
+pub use cache::{ArtifactCache, CacheOutcome};
+pub use default_guest::{
+    DEFAULT_GUEST_NAME,
+    DefaultGuest, JobInfo, JobInput, LogInfo, NormalizeOptions, NormalizeStats, RedactorOptions,
+};
+pub use error::GuestError;
+pub use sandbox::{Limits, Runtime};
+
+/// The WIT package version this host speaks.
+pub const WIT_VERSION: &str = "0.1.0";
+
+/// The default guest's component bytes (before precompilation), as embedded in the binary.
+pub fn default_guest_wasm() -> &'static [u8] {
+    default_guest::WASM
+}

@@ -1,0 +1,93 @@
+//! The command line: subcommands and flags. Flags are the top settings layer; see
+//! `exlogare-settings` for the others.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Send a failed CI job's log, safely redacted, to the Exlogare root-cause-analysis service.
+#[derive(Parser, Debug)]
+#[command(name = "exlogare", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Send the job's log (the after_script command). Fail-open: exits 0 unless --strict.
+    Report(ReportArgs),
+    /// Print the log as it would be sent: cleaned and redacted, before the size budget.
+    Redact(RedactArgs),
+}
+
+/// Settings shared by `report` and `redact`.
+#[derive(Args, Debug, Clone, Default)]
+pub struct CommonArgs {
+    /// Project config file [default: ./exlogare.toml if present] [env: EXLOGARE_CONFIG]
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Extra rules, gitleaks TOML subset [env: EXLOGARE_RULES]
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+    /// Values shorter than this are not redacted everywhere [default: 8] [env: EXLOGARE_MIN_SECRET_LENGTH]
+    #[arg(long, value_name = "BYTES")]
+    pub min_secret_length: Option<u32>,
+    /// More variable names whose values are secret, comma-separated [env: EXLOGARE_REDACT_VARS]
+    #[arg(long, value_name = "NAMES", value_delimiter = ',')]
+    pub redact_vars: Option<Vec<String>>,
+    /// Keep ANSI escape codes in the log [env: EXLOGARE_KEEP_ANSI]
+    #[arg(long)]
+    pub keep_ansi: bool,
+    /// Exit non-zero on any problem (by default problems are reported and exit 0) [env: EXLOGARE_STRICT]
+    #[arg(long)]
+    pub strict: bool,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// The log file, or - for standard input [default: build.log] [env: EXLOGARE_LOG]
+    #[arg(long, value_name = "PATH")]
+    pub log: Option<PathBuf>,
+    /// Base URL of the Exlogare API [default: https://api.exlogare.net] [env: EXLOGARE_URL]
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+    /// Job statuses to send for: failed, canceled, timedout, success, or always [default: failed] [env: EXLOGARE_WHEN]
+    #[arg(long, value_name = "LIST")]
+    pub when: Option<String>,
+    /// Print the exact payload that would be sent, and send nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Size budget of the log in the payload; above it the head and tail are kept [default: 8MiB] [env: EXLOGARE_MAX_LOG_BYTES]
+    #[arg(long, value_name = "SIZE")]
+    pub max_log_bytes: Option<String>,
+    /// Give up (and keep the payload) after this long, e.g. 120 or 2m [default: 120s] [env: EXLOGARE_DEADLINE]
+    #[arg(long, value_name = "DURATION")]
+    pub deadline: Option<String>,
+    /// Read the token from this file instead of EXLOGARE_TOKEN
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    /// Extra CA certificates, PEM [env: EXLOGARE_CA_FILE, SSL_CERT_FILE]
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+    /// Allow plain http:// to a non-loopback host (sends the token in clear) [env: EXLOGARE_ALLOW_HTTP]
+    #[arg(long)]
+    pub allow_http: bool,
+    /// Extra metadata, repeatable: --meta team=payments
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub meta: Vec<String>,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct RedactArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// The log to redact, or - for standard input [default: -]
+    #[arg(value_name = "FILE|-")]
+    pub file: Option<PathBuf>,
+    /// Also print the redactions by rule (never a value) to stderr
+    #[arg(long)]
+    pub report: bool,
+}

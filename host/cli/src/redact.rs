@@ -1,0 +1,68 @@
+//! `exlogare redact`: the log as it would be sent, for users to preview what leaves.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use exlogare_runtime::{DefaultGuest, Limits, NormalizeOptions, RedactorOptions, Runtime};
+use exlogare_settings::Layer;
+
+use crate::cli::RedactArgs;
+use crate::context::Context;
+use crate::failure::{Failure, Kind};
+use crate::logsource::LogReader;
+use crate::pipeline::{self, describe_redactions};
+use crate::scrub::Scrubber;
+use crate::{Finish, runtime_cache};
+
+/// Runs `redact`.
+pub fn run(args: &RedactArgs) -> Finish {
+    let ctx = match Context::load(&args.common, Layer::default(), None) {
+        Ok(ctx) => ctx,
+        Err(f) => return Finish::failed(f, true, None),
+    };
+    let scrubber = Scrubber::new(&ctx.secret_pairs(), ctx.settings.min_secret_length.value);
+    match redact(args, &ctx) {
+        Ok(line) => Finish::ok(line, Some(scrubber)).quiet(!args.report),
+        // Previewing is not an after_script: a failure here is always an error.
+        Err(f) => Finish::failed(f, true, Some(scrubber)),
+    }
+}
+
+fn redact(args: &RedactArgs, ctx: &Context) -> Result<String, Failure> {
+    let s = &ctx.settings;
+    let path = args.file.clone().unwrap_or_else(|| PathBuf::from("-"));
+    let mut reader = LogReader::open(&path).map_err(|e| {
+        Failure::new(Kind::Input, format!("cannot read {}: {e}", path.display()))
+    })?;
+    let rules_toml = match &s.rules.value {
+        None => None,
+        Some(p) => Some(std::fs::read_to_string(p).map_err(|e| {
+            Failure::new(Kind::Config, format!("cannot read the rule file {}: {e}", p.display()))
+        })?),
+    };
+    let runtime = Runtime::new(runtime_cache(&ctx.env))?;
+    let mut guest = DefaultGuest::new(&runtime, &Limits::default())?;
+    let options = pipeline::Options {
+        normalize: NormalizeOptions {
+            strip_ansi: !s.keep_ansi.value,
+            collapse_carriage_returns: !s.keep_ansi.value,
+            gitlab_sections: true,
+        },
+        redactor: RedactorOptions {
+            known_secrets: ctx.secret_pairs(),
+            min_secret_length: s.min_secret_length.value,
+            rules_toml,
+            settings: Vec::new(),
+        },
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let outcome = pipeline::run(&mut guest, &mut reader, &options, &mut |text| out.write_all(text))?;
+    out.flush()
+        .map_err(|e| Failure::new(Kind::Input, format!("cannot write the redacted log: {e}")))?;
+    let mut lines = vec![describe_redactions(&outcome.redactions)];
+    for (rule, count) in &outcome.redactions {
+        lines.push(format!("  {rule}: {count}"));
+    }
+    Ok(lines.join("\n"))
+}

@@ -1,0 +1,288 @@
+//! `exlogare report`: the after_script command, end to end.
+
+use std::io::Write;
+use std::time::Instant;
+
+use exlogare_deliver::{Endpoint, Request, Uploader, UploaderConfig};
+use exlogare_runtime::{DefaultGuest, JobInput, Limits, LogInfo, NormalizeOptions, RedactorOptions, Runtime};
+use exlogare_settings::{ByteSize, Compress, Layer, When};
+use sha2::{Digest, Sha256};
+
+use crate::budget::{Budget, Excerpt};
+use crate::cli::ReportArgs;
+use crate::context::Context;
+use crate::failure::{Failure, Kind};
+use crate::logsource::LogReader;
+use crate::pipeline::{self, describe_redactions};
+use crate::scrub::Scrubber;
+use crate::{Finish, runtime_cache};
+
+/// Size of the log pieces handed to the payload writer.
+const PIECE: usize = 64 << 10;
+
+/// The settings layer the flags of `report` make.
+fn flags(args: &ReportArgs) -> Result<Layer, Failure> {
+    Ok(Layer {
+        url: args.url.clone(),
+        log: args.log.clone(),
+        when: args.when.as_deref().map(When::parse).transpose()?,
+        max_log_bytes: args
+            .max_log_bytes
+            .as_deref()
+            .map(|s| ByteSize::parse("--max-log-bytes", s))
+            .transpose()?,
+        deadline: args
+            .deadline
+            .as_deref()
+            .map(|s| exlogare_settings::parse_duration("--deadline", s))
+            .transpose()?,
+        ca_file: args.ca_file.clone(),
+        allow_http: args.allow_http.then_some(true),
+        ..Layer::default()
+    })
+}
+
+/// Runs `report`.
+pub fn run(args: &ReportArgs, started: Instant) -> Finish {
+    let ctx = match Context::load(&args.common, match flags(args) {
+        Ok(f) => f,
+        Err(f) => return Finish::failed(f, args.common.strict, None),
+    }, args.token_file.as_deref())
+    {
+        Ok(ctx) => ctx,
+        Err(f) => return Finish::failed(f, args.common.strict, None),
+    };
+    let strict = ctx.settings.strict.value;
+    let scrubber = Scrubber::new(&ctx.secret_pairs(), ctx.settings.min_secret_length.value);
+    match report(args, &ctx, &scrubber, started) {
+        Ok(line) => Finish::ok(line, Some(scrubber)),
+        Err(f) => Finish::failed(f, strict, Some(scrubber)),
+    }
+}
+
+fn report(args: &ReportArgs, ctx: &Context, scrubber: &Scrubber, started: Instant) -> Result<String, Failure> {
+    let s = &ctx.settings;
+    let deadline = started + s.deadline.value;
+    let limits = Limits {
+        deadline: Some(deadline),
+        ..Limits::default()
+    };
+    let runtime = Runtime::new(runtime_cache(&ctx.env))?;
+    let mut guest = DefaultGuest::new(&runtime, &limits)?;
+    let ci_env = ctx.ci_env();
+
+    // 1. Gate on the job status.
+    let job = guest.detect(&ci_env)?;
+    let status = job.status.clone().unwrap_or_else(|| "unknown".to_string());
+    let when = &s.when.value;
+    if job.status.is_none() && *when != When::Always {
+        return Ok(format!(
+            "skipped: the job status is unknown (provider {}; no CI_JOB_STATUS or EXLOGARE_JOB_STATUS) — set EXLOGARE_JOB_STATUS, or pass --when always",
+            job.provider
+        ));
+    }
+    if !when.allows(&status) {
+        return Ok(format!(
+            "skipped: the job status is `{status}`, and exlogare sends only when it is {} (--when / EXLOGARE_WHEN)",
+            match when {
+                When::Always => "anything".to_string(),
+                When::Statuses(l) => l.join(" or "),
+            }
+        ));
+    }
+
+    // 2. Where to, and with what token (checked before reading a possibly huge log).
+    let endpoint = Endpoint::from_base(&s.url.value, s.allow_http.value).map_err(|e| {
+        Failure::new(Kind::Config, format!("bad URL from {}: {e}", s.url.source))
+    })?;
+    if ctx.token.is_none() && !args.dry_run {
+        return Err(Failure::new(Kind::Auth, "EXLOGARE_TOKEN is not set, so nothing was sent")
+            .hint("add the token as a masked CI/CD variable named EXLOGARE_TOKEN (or use --token-file); --dry-run needs none"));
+    }
+
+    // 3. The log, through the sandbox, into the size budget.
+    let log_path = &s.log.value;
+    let mut reader = LogReader::open(log_path).map_err(|e| {
+        Failure::new(Kind::Input, format!("cannot read the log {}: {e}; nothing was sent", log_path.display()))
+            .hint("write the job's output to it (e.g. `exlogare run -- CMD` or `CMD 2>&1 | tee build.log`) or point --log / EXLOGARE_LOG at it")
+    })?;
+    let rules_toml = read_rules(ctx)?;
+    let options = pipeline::Options {
+        normalize: NormalizeOptions {
+            strip_ansi: !s.keep_ansi.value,
+            collapse_carriage_returns: !s.keep_ansi.value,
+            gitlab_sections: true,
+        },
+        redactor: RedactorOptions {
+            known_secrets: ctx.secret_pairs(),
+            min_secret_length: s.min_secret_length.value,
+            rules_toml,
+            settings: Vec::new(),
+        },
+    };
+    let max = usize::try_from(s.max_log_bytes.value.0).unwrap_or(usize::MAX);
+    let mut budget = Budget::new(max);
+    let outcome = pipeline::run(&mut guest, &mut reader, &options, &mut |text| {
+        budget.push(text);
+        Ok(())
+    })?;
+    let excerpt = budget.finish();
+
+    // 4. The payload, built in the sandbox, checked for leaks here.
+    let input = JobInput {
+        env: ci_env,
+        extra: parse_meta(&args.meta)?,
+        known_secrets: ctx.secret_pairs(),
+        min_secret_length: s.min_secret_length.value,
+        host_version: env!("CARGO_PKG_VERSION").to_string(),
+        log: LogInfo {
+            bytes_read: outcome.bytes_read,
+            bytes_omitted: excerpt.omitted(),
+            invalid_utf8_bytes: outcome.normalize.invalid_utf8_bytes,
+            nul_bytes: outcome.normalize.nul_bytes,
+            redactions: outcome.redactions.clone(),
+            redactors: outcome.redactors.clone(),
+        },
+    };
+    let body = build_body(&mut guest, &input, &excerpt)?;
+    if let Some(leak) = scrubber.scanner().find(&body) {
+        return Err(Failure::new(
+            Kind::Redaction,
+            format!(
+                "blocked: the payload still held the value of {} ({} form) after redaction, so nothing was sent",
+                leak.name, leak.encoding
+            ),
+        )
+        .hint("this is a bug in a redactor; please report it (the value itself is never printed)"));
+    }
+
+    let mut facts = vec![format!(
+        "{} of log read, {} in the payload{}",
+        human(outcome.bytes_read),
+        human(excerpt.head.len() as u64 + excerpt.tail.len() as u64),
+        if excerpt.omitted() > 0 {
+            format!(" ({} left out in the middle to fit {})", human(excerpt.omitted()), s.max_log_bytes.value)
+        } else {
+            String::new()
+        }
+    )];
+    facts.push(describe_redactions(&outcome.redactions));
+    let short = exlogare_redact::short_secret_names(
+        &ctx.secrets
+            .iter()
+            .map(|s| exlogare_redact::KnownSecret { name: s.name.clone(), value: s.value.clone() })
+            .collect::<Vec<_>>(),
+        s.min_secret_length.value as usize,
+    );
+    if !short.is_empty() {
+        facts.push(format!(
+            "not masked everywhere, shorter than {} bytes: {}",
+            s.min_secret_length.value,
+            short.join(", ")
+        ));
+    }
+    if outcome.normalize.invalid_utf8_bytes > 0 || outcome.normalize.nul_bytes > 0 {
+        facts.push(format!(
+            "replaced {} invalid UTF-8 bytes, removed {} NUL bytes",
+            outcome.normalize.invalid_utf8_bytes, outcome.normalize.nul_bytes
+        ));
+    }
+    if let Some(e) = &outcome.read_error {
+        facts.push(format!("the log could not be read to its end ({e}); what was read is included"));
+    }
+
+    // 5. Print (dry run) or send.
+    if args.dry_run {
+        let mut stdout = std::io::stdout().lock();
+        let _ = stdout.write_all(&body).and_then(|_| stdout.write_all(b"\n")).and_then(|_| stdout.flush());
+        return Ok(format!(
+            "dry run: the {} payload above would go to {endpoint}; nothing was sent; {}",
+            human(body.len() as u64),
+            facts.join("; ")
+        ));
+    }
+    let token = ctx.token.as_deref().unwrap_or_default();
+    let uploader = Uploader::new(&UploaderConfig {
+        ca_file: s.ca_file.value.clone(),
+        ..UploaderConfig::default()
+    })
+    .map_err(|e| Failure::new(Kind::Config, e.to_string()))?;
+    if s.compress.value == Compress::Gzip {
+        facts.push("gzip requested but not yet supported; sent uncompressed".into());
+    }
+    let key = idempotency_key(&body);
+    let delivered = uploader
+        .send(&Request {
+            endpoint: &endpoint,
+            token,
+            body: &body,
+            idempotency_key: &key,
+        })
+        .map_err(|e| {
+            let kind = match &e {
+                exlogare_deliver::DeliveryError::Http { status: 401 | 403, .. } => Kind::Auth,
+                exlogare_deliver::DeliveryError::Http { .. } => Kind::Server,
+                exlogare_deliver::DeliveryError::Network { .. } => Kind::Network,
+                exlogare_deliver::DeliveryError::Setup(_) => Kind::Config,
+            };
+            Failure::new(kind, format!("NOT sent: {e}; {}", facts.join("; ")))
+        })?;
+    Ok(format!(
+        "sent {} payload to {endpoint}: HTTP {} {}; {}",
+        human(body.len() as u64),
+        delivered.status,
+        delivered.reason,
+        facts.join("; ")
+    ))
+}
+
+/// Builds the JSON body in the sandbox from the kept parts of the log.
+pub fn build_body(guest: &mut DefaultGuest, input: &JobInput, excerpt: &Excerpt) -> Result<Vec<u8>, Failure> {
+    let mut body = guest.payload_open(input)?;
+    for piece in excerpt.pieces() {
+        for part in piece.chunks(PIECE) {
+            body.extend_from_slice(&guest.payload_log(part)?);
+        }
+    }
+    body.extend_from_slice(&guest.payload_close()?);
+    Ok(body)
+}
+
+/// The same for every attempt of one payload, and for a later `send` of it.
+pub fn idempotency_key(body: &[u8]) -> String {
+    hex::encode(&Sha256::digest(body)[..16])
+}
+
+fn read_rules(ctx: &Context) -> Result<Option<String>, Failure> {
+    match &ctx.settings.rules.value {
+        None => Ok(None),
+        Some(path) => std::fs::read_to_string(path).map(Some).map_err(|e| {
+            Failure::new(Kind::Config, format!("cannot read the rule file {} (from {}): {e}", path.display(), ctx.settings.rules.source))
+        }),
+    }
+}
+
+fn parse_meta(items: &[String]) -> Result<Vec<(String, String)>, Failure> {
+    items
+        .iter()
+        .map(|item| match item.split_once('=') {
+            Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
+            _ => Err(Failure::new(Kind::Config, format!("--meta `{item}` is not KEY=VALUE"))),
+        })
+        .collect()
+}
+
+/// Bytes for people: `512 B`, `1.5 KiB`, `5.0 MiB`.
+pub fn human(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}

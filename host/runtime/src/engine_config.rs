@@ -1,0 +1,13 @@
+//! The one wasmtime configuration, shared by the build script (which precompiles the default
+//! guest) and the runtime (which loads it): a precompiled artifact only loads into an engine
+//! configured the same way.
+
+/// The engine configuration every exlogare guest runs under.
+pub fn config() -> wasmtime::Config {
+    let mut config = wasmtime::Config::new();
+    config.wasm_component_model(true);
+    // Deadlines per call and per job are enforced by epoch interruption: cheap, unlike fuel.
+    config.epoch_interruption(true);
+    config.cranelift_opt_level(wasmtime::OptLevel::Speed);
+    config
+}

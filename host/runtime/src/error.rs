@@ -1,0 +1,49 @@
+//! What can go wrong inside a guest, said so a user can act on it.
+
+use std::time::Duration;
+
+/// A guest failed. Every variant names the guest and the call; none carries log text.
+#[derive(Debug, thiserror::Error)]
+pub enum GuestError {
+    /// The component could not be loaded or compiled.
+    #[error("cannot load {guest}: {reason}")]
+    Load { guest: String, reason: String },
+    /// The guest ran past its time limit.
+    #[error("{guest} ran past its time limit ({limit:?}) in `{call}` and was stopped")]
+    Timeout { guest: String, call: String, limit: Duration },
+    /// The guest tried to grow its memory beyond the cap.
+    #[error("{guest} tried to use more than its memory limit ({limit_mib} MiB) in `{call}` and was stopped")]
+    MemoryLimit { guest: String, call: String, limit_mib: usize },
+    /// The guest returned more output than allowed for its input.
+    #[error("{guest} returned {got} bytes from `{call}`, over its output limit of {limit} bytes")]
+    OutputTooLarge { guest: String, call: String, got: usize, limit: usize },
+    /// The guest trapped (a panic, an `unreachable`, a bad access...).
+    #[error("{guest} crashed in `{call}`: {reason}{}", stderr_note(.stderr))]
+    Trap { guest: String, call: String, reason: String, stderr: String },
+    /// The guest declined its input (bad options or rules), with its own message.
+    #[error("{guest} refused its input: {message}")]
+    Rejected { guest: String, message: String },
+}
+
+fn stderr_note(stderr: &str) -> String {
+    let trimmed = stderr.trim();
+    if trimmed.is_empty() {
+        String::new()
+    } else {
+        format!("\n  its stderr said:\n    {}", trimmed.replace('\n', "\n    "))
+    }
+}
+
+impl GuestError {
+    /// The guest this error is about.
+    pub fn guest(&self) -> &str {
+        match self {
+            GuestError::Load { guest, .. }
+            | GuestError::Timeout { guest, .. }
+            | GuestError::MemoryLimit { guest, .. }
+            | GuestError::OutputTooLarge { guest, .. }
+            | GuestError::Trap { guest, .. }
+            | GuestError::Rejected { guest, .. } => guest,
+        }
+    }
+}

@@ -1,0 +1,316 @@
+//! The sandbox every guest runs in: a wasmtime engine with an epoch ticker, and a fresh store
+//! per guest with no capabilities, a memory cap, per-call and per-job deadlines, and a bounded
+//! capture of what the guest writes to stderr.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use wasmtime::component::{Component, Linker, ResourceTable};
+use wasmtime::{Engine, Store, StoreLimits, StoreLimitsBuilder};
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxView, WasiView};
+
+use crate::cache::ArtifactCache;
+use crate::engine_config;
+use crate::error::GuestError;
+
+/// How often the epoch advances; deadlines are counted in these ticks.
+const TICK: Duration = Duration::from_millis(5);
+
+/// The limits one guest runs under.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// The most linear memory (all memories together) the guest may grow to.
+    pub memory_bytes: usize,
+    /// The longest one call into the guest may run.
+    pub call_timeout: Duration,
+    /// When the whole job must be over; no call runs past it.
+    pub deadline: Option<Instant>,
+    /// One call may return at most `input * output_factor + output_slack` bytes.
+    pub output_factor: usize,
+    /// See `output_factor`.
+    pub output_slack: usize,
+    /// How much of the guest's stderr is kept to show when it fails.
+    pub stderr_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            memory_bytes: 256 << 20,
+            call_timeout: Duration::from_secs(10),
+            deadline: None,
+            output_factor: 4,
+            output_slack: 64 << 10,
+            stderr_bytes: 16 << 10,
+        }
+    }
+}
+
+impl Limits {
+    /// The time the next call may take: the call timeout, cut by the job deadline.
+    fn time_for_next_call(&self) -> Duration {
+        match self.deadline {
+            Some(deadline) => self
+                .call_timeout
+                .min(deadline.saturating_duration_since(Instant::now())),
+            None => self.call_timeout,
+        }
+    }
+
+    /// The most output a call may return for `input` bytes of input.
+    pub fn output_limit(&self, input: usize) -> usize {
+        input
+            .saturating_mul(self.output_factor)
+            .saturating_add(self.output_slack)
+    }
+}
+
+/// Owns the wasmtime engine and the thread that advances its epoch.
+pub struct Runtime {
+    engine: Engine,
+    ticker_stop: Arc<AtomicBool>,
+    cache: Option<ArtifactCache>,
+}
+
+impl Runtime {
+    /// Creates the engine and starts the epoch ticker. `cache` is where compiled plugins (and,
+    /// when the embedded artifact does not fit this CPU, the default guest) are kept.
+    pub fn new(cache: Option<ArtifactCache>) -> Result<Runtime, GuestError> {
+        let engine = Engine::new(&engine_config::config()).map_err(|e| GuestError::Load {
+            guest: "the wasm engine".into(),
+            reason: format!("{e:#}"),
+        })?;
+        let ticker_stop = Arc::new(AtomicBool::new(false));
+        let weak = engine.weak();
+        let stop = ticker_stop.clone();
+        thread::Builder::new()
+            .name("exlogare-epoch".into())
+            .spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    thread::sleep(TICK);
+                    match weak.upgrade() {
+                        Some(engine) => engine.increment_epoch(),
+                        None => break,
+                    }
+                }
+            })
+            .map_err(|e| GuestError::Load {
+                guest: "the wasm engine".into(),
+                reason: format!("cannot start the epoch thread: {e}"),
+            })?;
+        Ok(Runtime {
+            engine,
+            ticker_stop,
+            cache,
+        })
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The compiled-artifact cache, if any.
+    pub fn cache(&self) -> Option<&ArtifactCache> {
+        self.cache.as_ref()
+    }
+
+    /// A linker with WASI linked against an empty context: a guest built with Rust's std may
+    /// import WASI, but gets no files, sockets, environment or clock through it.
+    pub(crate) fn linker(&self) -> Result<Linker<State>, GuestError> {
+        let mut linker = Linker::new(&self.engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| GuestError::Load {
+            guest: "the sandbox".into(),
+            reason: format!("{e:#}"),
+        })?;
+        Ok(linker)
+    }
+
+    /// A fresh store for one guest, under `limits`.
+    pub(crate) fn store(&self, guest: &str, limits: &Limits) -> GuestStore {
+        let stderr = MemoryOutputPipe::new(limits.stderr_bytes);
+        let wasi = WasiCtx::builder()
+            .stderr(stderr.clone())
+            .stdout(MemoryOutputPipe::new(limits.stderr_bytes))
+            .wall_clock(FrozenClock)
+            .monotonic_clock(FrozenClock)
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false)
+            .build();
+        let store_limits = StoreLimitsBuilder::new()
+            .memory_size(limits.memory_bytes)
+            .instances(32)
+            .tables(32)
+            .memories(8)
+            .trap_on_grow_failure(true)
+            .build();
+        let mut store = Store::new(
+            &self.engine,
+            State {
+                wasi,
+                table: ResourceTable::new(),
+                limits: store_limits,
+            },
+        );
+        store.limiter(|state| &mut state.limits);
+        store.epoch_deadline_trap();
+        GuestStore {
+            store,
+            guest: guest.to_string(),
+            limits: limits.clone(),
+            stderr,
+        }
+    }
+
+    /// Deserializes a component this build precompiled (or that our cache holds), falling
+    /// back to compiling `wasm` when the artifact does not fit this engine (another CPU).
+    pub(crate) fn load(
+        &self,
+        guest: &str,
+        precompiled: Option<&[u8]>,
+        wasm: &[u8],
+    ) -> Result<Component, GuestError> {
+        if let Some(bytes) = precompiled {
+            // SAFETY: `bytes` was produced by this build's own build script with the same
+            // engine configuration; wasmtime checks compatibility and refuses a mismatch.
+            if let Ok(component) = unsafe { Component::deserialize(&self.engine, bytes) } {
+                return Ok(component);
+            }
+        }
+        match &self.cache {
+            Some(cache) => cache.load_or_compile(&self.engine, guest, wasm),
+            None => Component::new(&self.engine, wasm).map_err(|e| GuestError::Load {
+                guest: guest.to_string(),
+                reason: format!("{e:#}"),
+            }),
+        }
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        self.ticker_stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// The state of one guest's store.
+pub(crate) struct State {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    limits: StoreLimits,
+}
+
+impl WasiView for State {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+/// A clock that never moves: guests get no clock.
+struct FrozenClock;
+
+impl HostWallClock for FrozenClock {
+    fn resolution(&self) -> Duration {
+        Duration::from_secs(1)
+    }
+    fn now(&self) -> Duration {
+        Duration::ZERO
+    }
+}
+
+impl HostMonotonicClock for FrozenClock {
+    fn resolution(&self) -> u64 {
+        1_000_000_000
+    }
+    fn now(&self) -> u64 {
+        0
+    }
+}
+
+/// One guest's store, with the limits every call into it is held to.
+pub(crate) struct GuestStore {
+    pub(crate) store: Store<State>,
+    guest: String,
+    limits: Limits,
+    stderr: MemoryOutputPipe,
+}
+
+impl GuestStore {
+    /// The guest's name, for messages.
+    pub(crate) fn guest(&self) -> &str {
+        &self.guest
+    }
+
+    /// Runs one call into the guest under the call and job deadlines, turning any failure
+    /// into a [`GuestError`].
+    pub(crate) fn call<R>(
+        &mut self,
+        call: &str,
+        f: impl FnOnce(&mut Store<State>) -> wasmtime::Result<R>,
+    ) -> Result<R, GuestError> {
+        let limit = self.limits.time_for_next_call();
+        if limit.is_zero() {
+            return Err(GuestError::Timeout {
+                guest: self.guest.clone(),
+                call: call.to_string(),
+                limit,
+            });
+        }
+        let ticks = (limit.as_millis() / TICK.as_millis()).max(1) as u64;
+        self.store.set_epoch_deadline(ticks);
+        f(&mut self.store).map_err(|e| self.classify(call, e, limit))
+    }
+
+    /// Checks a call's output against the output cap.
+    pub(crate) fn check_output(
+        &self,
+        call: &str,
+        input: usize,
+        output: Vec<u8>,
+    ) -> Result<Vec<u8>, GuestError> {
+        let limit = self.limits.output_limit(input);
+        if output.len() > limit {
+            return Err(GuestError::OutputTooLarge {
+                guest: self.guest.clone(),
+                call: call.to_string(),
+                got: output.len(),
+                limit,
+            });
+        }
+        Ok(output)
+    }
+
+    fn classify(&self, call: &str, error: wasmtime::Error, limit: Duration) -> GuestError {
+        let guest = self.guest.clone();
+        let call = call.to_string();
+        if let Some(wasmtime::Trap::Interrupt) = error.downcast_ref::<wasmtime::Trap>() {
+            return GuestError::Timeout { guest, call, limit };
+        }
+        let text = format!("{error:#}");
+        if text.contains("forcing trap when growing memory") {
+            return GuestError::MemoryLimit {
+                guest,
+                call,
+                limit_mib: self.limits.memory_bytes >> 20,
+            };
+        }
+        let stderr = String::from_utf8_lossy(&self.stderr.contents()).into_owned();
+        let reason = match error.downcast_ref::<wasmtime::Trap>() {
+            Some(trap) => trap.to_string(),
+            None => text.lines().next().unwrap_or("unknown error").to_string(),
+        };
+        GuestError::Trap {
+            guest,
+            call,
+            reason,
+            stderr,
+        }
+    }
+}
