@@ -19,6 +19,12 @@ pub enum Command {
     Report(ReportArgs),
     /// Print the log as it would be sent: cleaned and redacted, before the size budget.
     Redact(RedactArgs),
+    /// Run a command, its output to the console and to the log; exits with its status.
+    /// Replaces `set -o pipefail; CMD 2>&1 | tee build.log`.
+    Run(RunArgs),
+    /// Show the detected CI, its variables (secret values hidden), the settings and where
+    /// each comes from, and check the endpoint can be reached (sends no log, no token).
+    Doctor(DoctorArgs),
 }
 
 /// Settings shared by `report` and `redact`.
@@ -90,4 +96,40 @@ pub struct RedactArgs {
     /// Also print the redactions by rule (never a value) to stderr
     #[arg(long)]
     pub report: bool,
+}
+
+/// `exlogare run`.
+#[derive(Args, Debug, Clone, Default)]
+pub struct RunArgs {
+    /// The log to write (stdout and stderr together) [default: build.log] [env: EXLOGARE_LOG]
+    #[arg(long, value_name = "PATH")]
+    pub log: Option<PathBuf>,
+    /// Append to the log instead of replacing it
+    #[arg(long)]
+    pub append: bool,
+    /// The command and its arguments, after `--`
+    #[arg(value_name = "CMD", trailing_var_arg = true, allow_hyphen_values = true, required = true)]
+    pub command: Vec<std::ffi::OsString>,
+}
+
+/// `exlogare doctor`.
+#[derive(Args, Debug, Clone, Default)]
+pub struct DoctorArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Base URL of the Exlogare API [default: https://api.exlogare.net] [env: EXLOGARE_URL]
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+    /// Extra CA certificates, PEM [env: EXLOGARE_CA_FILE, SSL_CERT_FILE]
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+    /// Allow plain http:// to a non-loopback host [env: EXLOGARE_ALLOW_HTTP]
+    #[arg(long)]
+    pub allow_http: bool,
+    /// Skip the connectivity check
+    #[arg(long)]
+    pub offline: bool,
+    /// Seconds the connectivity check may take [default: 5]
+    #[arg(long, value_name = "SECONDS", default_value_t = 5)]
+    pub timeout: u64,
 }

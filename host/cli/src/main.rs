@@ -8,11 +8,13 @@
 mod budget;
 mod cli;
 mod context;
+mod doctor;
 mod failure;
 mod logsource;
 mod pipeline;
 mod redact;
 mod report;
+mod run_cmd;
 mod scrub;
 mod secrets;
 
@@ -40,6 +42,8 @@ fn main() -> ExitCode {
     let finish = match &cli.command {
         cli::Command::Report(args) => report::run(args, started),
         cli::Command::Redact(args) => redact::run(args),
+        cli::Command::Run(args) => return ExitCode::from(run_cmd::run(args)),
+        cli::Command::Doctor(args) => return ExitCode::from(doctor::run(args)),
     };
     ExitCode::from(finish.exit() as u8)
 }
