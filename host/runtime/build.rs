@@ -44,10 +44,10 @@ fn main() {
     let mut config = engine_config::config();
     let target = env::var("TARGET").unwrap_or_default();
     let host = env::var("HOST").unwrap_or_default();
-    if target != host {
-        if let Err(e) = config.target(&target) {
-            fail(&format!("wasmtime cannot compile for {target}: {e}"));
-        }
+    if target != host
+        && let Err(e) = config.target(&target)
+    {
+        fail(&format!("wasmtime cannot compile for {target}: {e}"));
     }
     let engine = wasmtime::Engine::new(&config)
         .unwrap_or_else(|e| fail(&format!("cannot create the wasmtime engine: {e:#}")));

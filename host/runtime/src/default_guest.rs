@@ -20,6 +20,9 @@ pub(crate) static WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/defaul
 /// The same, precompiled for this build's engine configuration and CPU.
 static PRECOMPILED: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/default-guest.cwasm"));
 
+/// Redaction counts by rule name.
+pub type RuleCounts = Vec<(String, u64)>;
+
 /// The name the default guest goes by in messages and reports.
 pub const DEFAULT_GUEST_NAME: &str = "exlogare-default";
 
@@ -242,7 +245,7 @@ impl DefaultGuest {
     }
 
     /// Ends the redactor: the rest of the text and the counts by rule.
-    pub fn redact_finish(&mut self) -> Result<(Vec<u8>, Vec<(String, u64)>), GuestError> {
+    pub fn redact_finish(&mut self) -> Result<(Vec<u8>, RuleCounts), GuestError> {
         let handle = self.handle(self.redactor, "redactor.finish")?;
         let api = self.bindings.exlogare_ingest_redaction().redactor();
         let out = self
