@@ -121,6 +121,21 @@ fn gitlab_commit_title_falls_back_to_the_message() {
 }
 
 #[test]
+fn gitlab_ci_local_is_gitlab_though_it_says_gitlab_ci_false() {
+    let env = pairs(&[
+        ("GITLAB_CI", "false"),
+        ("CI_JOB_ID", "366435"),
+        ("CI_PROJECT_PATH", "fallback.group/fallback.project"),
+        ("CI_JOB_STATUS", "failed"),
+    ]);
+    let info = detect(&env);
+    assert_eq!(info.provider, "gitlab_ci");
+    assert_eq!(info.status.as_deref(), Some("failed"));
+    // GITLAB_CI=false alone is not enough.
+    assert_eq!(detect(&pairs(&[("GITLAB_CI", "false")])).provider, "generic");
+}
+
+#[test]
 fn github_fields() {
     let body = json_for(util::github().env());
     assert_eq!(

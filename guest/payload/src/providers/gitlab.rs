@@ -64,9 +64,14 @@ pub(crate) const VARS: &[&str] = &[
     "CI_REPOSITORY_URL",
 ];
 
-/// GitLab sets `GITLAB_CI=true` in every job.
+/// GitLab sets `GITLAB_CI=true` in every job. gitlab-ci-local (a real local runner of
+/// `.gitlab-ci.yml`) sets `GITLAB_CI=false` but the rest of GitLab's variables: a `GITLAB_CI`
+/// of any value together with `CI_JOB_ID` and `CI_PROJECT_PATH` is GitLab's job model too.
 pub(crate) fn detected(env: &Env) -> bool {
     env.is_true("GITLAB_CI")
+        || (env.get("GITLAB_CI").is_some()
+            && env.get("CI_JOB_ID").is_some()
+            && env.get("CI_PROJECT_PATH").is_some())
 }
 
 /// `CI_JOB_STATUS`: `success`, `failed`, `canceled` (the runner may say `timedout`).
