@@ -26,6 +26,7 @@ pub struct Layer {
     pub compress: Option<Compress>,
     pub ca_file: Option<PathBuf>,
     pub allow_http: Option<bool>,
+    pub default_rules: Option<bool>,
 }
 
 /// The environment variable behind each setting key.
@@ -45,6 +46,7 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("compress", "EXLOGARE_COMPRESS"),
     ("ca-file", "EXLOGARE_CA_FILE"),
     ("allow-http", "EXLOGARE_ALLOW_HTTP"),
+    ("default-rules", "EXLOGARE_DEFAULT_RULES"),
 ];
 
 /// The project config file as written (kebab-case keys, unknown keys refused).
@@ -66,6 +68,7 @@ struct FileLayer {
     compress: Option<String>,
     ca_file: Option<PathBuf>,
     allow_http: Option<bool>,
+    default_rules: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -84,11 +87,22 @@ impl StrOrList {
     }
 }
 
+/// A size as TOML holds it: a number of bytes or text such as `8MiB`.
 #[derive(Deserialize)]
 #[serde(untagged)]
-enum SizeValue {
+pub(crate) enum SizeValue {
     Num(u64),
     Text(String),
+}
+
+impl SizeValue {
+    /// The size, or an error naming `setting`.
+    pub(crate) fn bytes(self, setting: &str) -> Result<ByteSize, Error> {
+        match self {
+            SizeValue::Num(n) => Ok(ByteSize(n)),
+            SizeValue::Text(t) => ByteSize::parse(setting, &t),
+        }
+    }
 }
 
 /// Parses `true/false/1/0/yes/no/on/off`.
@@ -171,10 +185,7 @@ impl Layer {
             strict: raw.strict,
             max_log_bytes: raw
                 .max_log_bytes
-                .map(|v| match v {
-                    SizeValue::Num(n) => Ok(ByteSize(n)),
-                    SizeValue::Text(t) => ByteSize::parse("max-log-bytes", &t),
-                })
+                .map(|v| v.bytes("max-log-bytes"))
                 .transpose()?,
             min_secret_length: raw.min_secret_length,
             redact_vars: raw.redact_vars.map(|v| parse_list(&v.joined())),
@@ -189,6 +200,7 @@ impl Layer {
             compress: raw.compress.map(|c| Compress::parse(&c)).transpose()?,
             ca_file: raw.ca_file,
             allow_http: raw.allow_http,
+            default_rules: raw.default_rules,
         })
     }
 
@@ -213,11 +225,12 @@ impl Layer {
                 "strict" => layer.strict = Some(parse_bool(var, v)?),
                 "max-log-bytes" => layer.max_log_bytes = Some(ByteSize::parse(var, v)?),
                 "min-secret-length" => {
-                    layer.min_secret_length = Some(v.trim().parse().map_err(|_| Error::Invalid {
-                        setting: var.to_string(),
-                        value: v.to_string(),
-                        expected: "a number of bytes".to_string(),
-                    })?)
+                    layer.min_secret_length =
+                        Some(v.trim().parse().map_err(|_| Error::Invalid {
+                            setting: var.to_string(),
+                            value: v.to_string(),
+                            expected: "a number of bytes".to_string(),
+                        })?)
                 }
                 "redact-vars" => layer.redact_vars = Some(parse_list(v)),
                 "rules" => layer.rules = Some(PathBuf::from(v)),
@@ -232,9 +245,12 @@ impl Layer {
                 "keep-ansi" => layer.keep_ansi = Some(parse_bool(var, v)?),
                 "deadline" => layer.deadline = Some(parse_duration(var, v)?),
                 "spool-dir" => layer.spool_dir = Some(PathBuf::from(v)),
-                "compress" => layer.compress = Some(Compress::parse(v).map_err(|e| rename(e, var))?),
+                "compress" => {
+                    layer.compress = Some(Compress::parse(v).map_err(|e| rename(e, var))?)
+                }
                 "ca-file" => layer.ca_file = Some(PathBuf::from(v)),
                 "allow-http" => layer.allow_http = Some(parse_bool(var, v)?),
+                "default-rules" => layer.default_rules = Some(parse_bool(var, v)?),
                 _ => {}
             }
         }
@@ -244,7 +260,9 @@ impl Layer {
 
 fn rename(e: Error, var: &str) -> Error {
     match e {
-        Error::Invalid { value, expected, .. } => Error::Invalid {
+        Error::Invalid {
+            value, expected, ..
+        } => Error::Invalid {
             setting: var.to_string(),
             value,
             expected,
@@ -266,7 +284,10 @@ mod tests {
     #[test]
     fn file_reads_lists_and_sizes() {
         let l = Layer::from_toml("when = [\"failed\", \"canceled\"]\nmax-log-bytes = 1024\nredact-vars = \"A,B\"\ndeadline = 60").unwrap();
-        assert_eq!(l.when, Some(When::Statuses(vec!["failed".into(), "canceled".into()])));
+        assert_eq!(
+            l.when,
+            Some(When::Statuses(vec!["failed".into(), "canceled".into()]))
+        );
         assert_eq!(l.max_log_bytes, Some(ByteSize(1024)));
         assert_eq!(l.redact_vars, Some(vec!["A".into(), "B".into()]));
         assert_eq!(l.deadline, Some(Duration::from_secs(60)));

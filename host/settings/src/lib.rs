@@ -3,8 +3,12 @@
 //! Order, lowest first: built-in defaults, the project config file (`exlogare.toml`),
 //! `EXLOGARE_*` environment variables, command-line flags. `exlogare policy show` prints the
 //! result with the source of each value, so "why does it do that?" has an answer.
+//!
+//! The system policy ([`policy`]) sits above them all, and does not win silently: it fills
+//! what nobody set, and refuses, naming the lock, any layer that contradicts it.
 
 mod layer;
+pub mod policy;
 mod size;
 
 use std::fmt;
@@ -12,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use layer::{ENV_VARS, Layer, parse_duration};
+pub use policy::{Policies, Policy, PolicyError};
 pub use size::ByteSize;
 
 /// Where a setting's value came from.
@@ -192,6 +197,9 @@ pub struct Settings {
     pub ca_file: Sourced<Option<PathBuf>>,
     /// Allow plain `http://` to non-loopback hosts.
     pub allow_http: Sourced<bool>,
+    /// The built-in redaction rules run. Only `true` is supported today: the key exists so a
+    /// policy can lock it and a project that asks for `false` is told why not.
+    pub default_rules: Sourced<bool>,
 }
 
 impl Default for Settings {
@@ -212,6 +220,7 @@ impl Default for Settings {
             compress: Sourced::default_value(Compress::None),
             ca_file: Sourced::default_value(None),
             allow_http: Sourced::default_value(false),
+            default_rules: Sourced::default_value(true),
         }
     }
 }
@@ -232,6 +241,17 @@ pub enum Error {
     /// The config file is not valid TOML for exlogare.
     #[error("config file {path} is not valid: {reason}")]
     Parse { path: PathBuf, reason: String },
+}
+
+/// Settings could not be resolved: a bad value, or a contradiction of the policy.
+#[derive(Debug, thiserror::Error)]
+pub enum ResolveError {
+    /// A setting could not be read.
+    #[error(transparent)]
+    Setting(#[from] Error),
+    /// A setting contradicts the policy.
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
 }
 
 impl Settings {
@@ -262,6 +282,7 @@ impl Settings {
         set!(compress, "compress", |v: Compress| v);
         set!(ca_file, "ca-file", |v: PathBuf| Some(v));
         set!(allow_http, "allow-http", |v: bool| v);
+        set!(default_rules, "default-rules", |v: bool| v);
     }
 
     /// Resolves defaults < project config < environment < flags.
@@ -280,6 +301,19 @@ impl Settings {
             Source::Env(names.get(key).cloned().unwrap_or_else(|| key.to_string()))
         });
         settings.apply(flags, |key| Source::Flag(format!("--{key}")));
+        Ok(settings)
+    }
+
+    /// Resolves the layers as [`Settings::resolve`] does, then applies `policies`: unset
+    /// settings take the policy's values, and a layer that contradicts a lock is refused.
+    pub fn resolve_under(
+        policies: &Policies,
+        project_config: Option<&Path>,
+        env: &[(String, String)],
+        flags: &Layer,
+    ) -> Result<Settings, ResolveError> {
+        let mut settings = Settings::resolve(project_config, env, flags)?;
+        policies.enforce(&mut settings)?;
         Ok(settings)
     }
 
@@ -303,24 +337,72 @@ impl Settings {
         }
         vec![
             ("url", self.url.value.clone(), &self.url.source),
-            ("log", self.log.value.display().to_string(), &self.log.source),
+            (
+                "log",
+                self.log.value.display().to_string(),
+                &self.log.source,
+            ),
             ("when", self.when.value.to_string(), &self.when.source),
             ("strict", self.strict.value.to_string(), &self.strict.source),
-            ("max-log-bytes", self.max_log_bytes.value.to_string(), &self.max_log_bytes.source),
-            ("min-secret-length", self.min_secret_length.value.to_string(), &self.min_secret_length.source),
-            ("redact-vars", list(&self.redact_vars.value), &self.redact_vars.source),
+            (
+                "max-log-bytes",
+                self.max_log_bytes.value.to_string(),
+                &self.max_log_bytes.source,
+            ),
+            (
+                "min-secret-length",
+                self.min_secret_length.value.to_string(),
+                &self.min_secret_length.source,
+            ),
+            (
+                "redact-vars",
+                list(&self.redact_vars.value),
+                &self.redact_vars.source,
+            ),
             ("rules", path(&self.rules.value), &self.rules.source),
             (
                 "plugins",
-                list(&self.plugins.value.iter().map(|p| p.display()).collect::<Vec<_>>()),
+                list(
+                    &self
+                        .plugins
+                        .value
+                        .iter()
+                        .map(|p| p.display())
+                        .collect::<Vec<_>>(),
+                ),
                 &self.plugins.source,
             ),
-            ("keep-ansi", self.keep_ansi.value.to_string(), &self.keep_ansi.source),
-            ("deadline", format!("{}s", self.deadline.value.as_secs()), &self.deadline.source),
-            ("spool-dir", path(&self.spool_dir.value), &self.spool_dir.source),
-            ("compress", self.compress.value.to_string(), &self.compress.source),
+            (
+                "keep-ansi",
+                self.keep_ansi.value.to_string(),
+                &self.keep_ansi.source,
+            ),
+            (
+                "deadline",
+                format!("{}s", self.deadline.value.as_secs()),
+                &self.deadline.source,
+            ),
+            (
+                "spool-dir",
+                path(&self.spool_dir.value),
+                &self.spool_dir.source,
+            ),
+            (
+                "compress",
+                self.compress.value.to_string(),
+                &self.compress.source,
+            ),
             ("ca-file", path(&self.ca_file.value), &self.ca_file.source),
-            ("allow-http", self.allow_http.value.to_string(), &self.allow_http.source),
+            (
+                "allow-http",
+                self.allow_http.value.to_string(),
+                &self.allow_http.source,
+            ),
+            (
+                "default-rules",
+                self.default_rules.value.to_string(),
+                &self.default_rules.source,
+            ),
         ]
     }
 }
@@ -351,7 +433,10 @@ mod tests {
         };
         let s = Settings::resolve(
             Some(&config),
-            &env(&[("EXLOGARE_URL", "https://env.example"), ("EXLOGARE_STRICT", "true")]),
+            &env(&[
+                ("EXLOGARE_URL", "https://env.example"),
+                ("EXLOGARE_STRICT", "true"),
+            ]),
             &flags,
         )
         .unwrap();
@@ -360,7 +445,10 @@ mod tests {
         assert_eq!(s.log.value, PathBuf::from("flag.log"));
         assert_eq!(s.log.source, Source::Flag("--log".into()));
         assert_eq!(s.max_log_bytes.value, ByteSize(1 << 20));
-        assert_eq!(s.max_log_bytes.source, Source::ProjectConfig(config.clone()));
+        assert_eq!(
+            s.max_log_bytes.source,
+            Source::ProjectConfig(config.clone())
+        );
         assert!(s.strict.value);
         assert_eq!(s.when.source, Source::Default);
     }
@@ -376,8 +464,12 @@ mod tests {
 
     #[test]
     fn bad_values_name_the_setting() {
-        let err = Settings::resolve(None, &env(&[("EXLOGARE_STRICT", "perhaps")]), &Layer::default())
-            .unwrap_err();
+        let err = Settings::resolve(
+            None,
+            &env(&[("EXLOGARE_STRICT", "perhaps")]),
+            &Layer::default(),
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("EXLOGARE_STRICT"), "{err}");
     }
 }

@@ -18,9 +18,7 @@ impl ByteSize {
             expected: "a size such as 8MiB, 512KiB or 1048576".to_string(),
         };
         let t = text.trim();
-        let split = t
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(t.len());
+        let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
         let (num, unit) = t.split_at(split);
         let n: u64 = num.parse().map_err(|_| invalid())?;
         let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
@@ -37,11 +35,11 @@ impl ByteSize {
 impl fmt::Display for ByteSize {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.0;
-        if n >= 1 << 30 && n % (1 << 30) == 0 {
+        if n >= 1 << 30 && n.is_multiple_of(1 << 30) {
             write!(f, "{}GiB", n >> 30)
-        } else if n >= 1 << 20 && n % (1 << 20) == 0 {
+        } else if n >= 1 << 20 && n.is_multiple_of(1 << 20) {
             write!(f, "{}MiB", n >> 20)
-        } else if n >= 1 << 10 && n % (1 << 10) == 0 {
+        } else if n >= 1 << 10 && n.is_multiple_of(1 << 10) {
             write!(f, "{}KiB", n >> 10)
         } else {
             write!(f, "{n}B")
