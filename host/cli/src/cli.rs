@@ -25,6 +25,24 @@ pub enum Command {
     /// Show the detected CI, its variables (secret values hidden), the settings and where
     /// each comes from, and check the endpoint can be reached (sends no log, no token).
     Doctor(DoctorArgs),
+    /// Redaction plugins: look inside one before using it.
+    #[command(subcommand)]
+    Plugin(PluginCommand),
+}
+
+/// `exlogare plugin ...`
+#[derive(Subcommand, Debug)]
+pub enum PluginCommand {
+    /// Show a plugin's world and WIT version, imports, exports, size, sha256 and metadata, and
+    /// whether this exlogare would run it (exit 7 when it would be refused)
+    Inspect(InspectArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct InspectArgs {
+    /// The plugin, a wasm component
+    #[arg(value_name = "PATH.wasm")]
+    pub path: PathBuf,
 }
 
 /// Settings shared by `report` and `redact`.
@@ -42,6 +60,9 @@ pub struct CommonArgs {
     /// More variable names whose values are secret, comma-separated [env: EXLOGARE_REDACT_VARS]
     #[arg(long, value_name = "NAMES", value_delimiter = ',')]
     pub redact_vars: Option<Vec<String>>,
+    /// A redaction plugin (wasm component) run after the default rules; repeatable, in order [env: EXLOGARE_PLUGINS]
+    #[arg(long = "plugin", value_name = "PATH.wasm")]
+    pub plugins: Vec<PathBuf>,
     /// Keep ANSI escape codes in the log [env: EXLOGARE_KEEP_ANSI]
     #[arg(long)]
     pub keep_ansi: bool,

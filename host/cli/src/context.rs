@@ -30,6 +30,9 @@ impl Context {
         flags.rules = common.rules.clone().or(flags.rules);
         flags.min_secret_length = common.min_secret_length.or(flags.min_secret_length);
         flags.redact_vars = common.redact_vars.clone().or(flags.redact_vars);
+        if !common.plugins.is_empty() {
+            flags.plugins = Some(common.plugins.clone());
+        }
         if common.keep_ansi {
             flags.keep_ansi = Some(true);
         }

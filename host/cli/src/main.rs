@@ -12,6 +12,7 @@ mod doctor;
 mod failure;
 mod logsource;
 mod pipeline;
+mod plugins;
 mod redact;
 mod report;
 mod run_cmd;
@@ -42,6 +43,7 @@ fn main() -> ExitCode {
     let finish = match &cli.command {
         cli::Command::Report(args) => report::run(args, started),
         cli::Command::Redact(args) => redact::run(args),
+        cli::Command::Plugin(cli::PluginCommand::Inspect(args)) => plugins::run_inspect(args),
         cli::Command::Run(args) => return ExitCode::from(run_cmd::run(args)),
         cli::Command::Doctor(args) => return ExitCode::from(doctor::run(args)),
     };

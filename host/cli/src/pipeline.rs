@@ -1,12 +1,18 @@
-//! The log's way through the sandbox: raw chunks → clean-up → built-in redactor → (plugins)
-//! → a sink. Shared by `report` (sink: the size budget) and `redact` (sink: stdout).
+//! The log's way through the sandbox: raw chunks → clean-up → built-in redactor → each plugin,
+//! in order → a sink. Shared by `report` (sink: the size budget) and `redact` (sink: stdout).
+//!
+//! After every plugin the host searches what it produced for every known secret value and its
+//! encodings, so a plugin that puts a secret back (it is given the known values, to redact
+//! them) is caught at its own stage and named, and nothing is sent.
 
 use std::io;
 
-use exlogare_runtime::{DefaultGuest, NormalizeOptions, NormalizeStats, RedactorOptions};
+use exlogare_redact::LeakScanner;
+use exlogare_runtime::{DefaultGuest, NormalizeOptions, NormalizeStats, PluginRedactor, RedactorOptions};
 
 use crate::failure::{Failure, Kind};
 use crate::logsource::LogReader;
+use crate::plugins::plugin_failure;
 
 /// What came out of a run of the pipeline.
 #[derive(Debug, Default)]
@@ -19,6 +25,8 @@ pub struct Outcome {
     pub redactions: Vec<(String, u64)>,
     /// The redactors that ran, `name@version`.
     pub redactors: Vec<String>,
+    /// Invalid UTF-8 bytes in plugin output that the host replaced.
+    pub plugin_invalid_utf8_bytes: u64,
     /// A read error that cut the log short (what was read before it is still used).
     pub read_error: Option<String>,
 }
@@ -31,9 +39,78 @@ pub struct Options {
     pub redactor: RedactorOptions,
 }
 
-/// Streams `reader` through the guest into `sink`.
+/// A plugin stage: the plugin, and the end of its previous output kept so that a secret cut
+/// between two outputs is still found.
+struct Stage<'a> {
+    plugin: PluginRedactor,
+    scanner: &'a LeakScanner,
+    overlap: Vec<u8>,
+}
+
+impl Stage<'_> {
+    /// Searches this stage's next output for known values; a hit fails the run, naming the
+    /// plugin (never the value).
+    fn check(&mut self, out: &[u8]) -> Result<(), Failure> {
+        if self.scanner.is_empty() {
+            return Ok(());
+        }
+        let keep = self.scanner.max_needle_len().saturating_sub(1);
+        let mut seam = std::mem::take(&mut self.overlap);
+        seam.extend_from_slice(&out[..out.len().min(keep)]);
+        let leak = self.scanner.find(&seam).or_else(|| self.scanner.find(out));
+        if let Some(leak) = leak {
+            return Err(Failure::new(
+                Kind::Redaction,
+                format!(
+                    "blocked: the output of {} held the value of {} ({} form), so nothing was sent",
+                    self.plugin.guest(),
+                    leak.name,
+                    leak.encoding
+                ),
+            )
+            .hint("remove or fix that plugin: it put a known secret back into the log (the value itself is never printed)"));
+        }
+        self.overlap = if out.len() >= keep {
+            out[out.len() - keep..].to_vec()
+        } else {
+            // `seam` is the old overlap followed by all of `out`.
+            let from = seam.len().saturating_sub(keep);
+            seam.split_off(from)
+        };
+        Ok(())
+    }
+}
+
+/// Feeds `data` through every plugin stage, in order.
+fn through(stages: &mut [Stage<'_>], mut data: Vec<u8>) -> Result<Vec<u8>, Failure> {
+    for stage in stages.iter_mut() {
+        data = stage.plugin.push(&data).map_err(plugin_failure)?;
+        stage.check(&data)?;
+    }
+    Ok(data)
+}
+
+/// Feeds the last text through every stage and ends each one, in order; adds their counts.
+fn finish_stages(stages: &mut [Stage<'_>], mut data: Vec<u8>, outcome: &mut Outcome) -> Result<Vec<u8>, Failure> {
+    for stage in stages.iter_mut() {
+        let mut out = stage.plugin.push(&data).map_err(plugin_failure)?;
+        stage.check(&out)?;
+        let (rest, report, replaced) = stage.plugin.finish().map_err(plugin_failure)?;
+        stage.check(&rest)?;
+        out.extend_from_slice(&rest);
+        outcome.redactions.extend(report);
+        outcome.plugin_invalid_utf8_bytes += replaced;
+        data = out;
+    }
+    Ok(data)
+}
+
+/// Streams `reader` through the guest, then through each plugin (already started, in order),
+/// into `sink`. `scanner` holds the known values checked for after every plugin.
 pub fn run(
     guest: &mut DefaultGuest,
+    plugins: Vec<PluginRedactor>,
+    scanner: &LeakScanner,
     reader: &mut LogReader,
     options: &Options,
     sink: &mut dyn FnMut(&[u8]) -> io::Result<()>,
@@ -44,6 +121,15 @@ pub fn run(
         redactors: vec![guest.info()?],
         ..Outcome::default()
     };
+    outcome.redactors.extend(plugins.iter().map(PluginRedactor::id));
+    let mut stages: Vec<Stage<'_>> = plugins
+        .into_iter()
+        .map(|plugin| Stage {
+            plugin,
+            scanner,
+            overlap: Vec::new(),
+        })
+        .collect();
     let write_failed = |e: io::Error| Failure::new(Kind::Input, format!("cannot write the redacted log: {e}"));
     loop {
         let chunk = match reader.next_chunk() {
@@ -55,17 +141,18 @@ pub fn run(
             }
         };
         let clean = guest.normalize(&chunk)?;
-        let redacted = guest.redact(&clean)?;
+        let redacted = through(&mut stages, guest.redact(&clean)?)?;
         sink(&redacted).map_err(write_failed)?;
     }
     let (clean, stats) = guest.normalize_finish()?;
-    let redacted = guest.redact(&clean)?;
+    let redacted = through(&mut stages, guest.redact(&clean)?)?;
     sink(&redacted).map_err(write_failed)?;
     let (rest, report) = guest.redact_finish()?;
+    outcome.redactions = report;
+    let rest = finish_stages(&mut stages, rest, &mut outcome)?;
     sink(&rest).map_err(write_failed)?;
     outcome.bytes_read = reader.bytes_read;
     outcome.normalize = stats;
-    outcome.redactions = report;
     Ok(outcome)
 }
 

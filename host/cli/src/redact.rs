@@ -11,6 +11,7 @@ use crate::context::Context;
 use crate::failure::{Failure, Kind};
 use crate::logsource::LogReader;
 use crate::pipeline::{self, describe_redactions};
+use crate::plugins;
 use crate::scrub::Scrubber;
 use crate::{Finish, runtime_cache};
 
@@ -21,14 +22,14 @@ pub fn run(args: &RedactArgs) -> Finish {
         Err(f) => return Finish::failed(f, true, None),
     };
     let scrubber = Scrubber::new(&ctx.secret_pairs(), ctx.settings.min_secret_length.value);
-    match redact(args, &ctx) {
+    match redact(args, &ctx, &scrubber) {
         Ok(line) => Finish::ok(line, Some(scrubber)).quiet(!args.report),
         // Previewing is not an after_script: a failure here is always an error.
         Err(f) => Finish::failed(f, true, Some(scrubber)),
     }
 }
 
-fn redact(args: &RedactArgs, ctx: &Context) -> Result<String, Failure> {
+fn redact(args: &RedactArgs, ctx: &Context, scrubber: &Scrubber) -> Result<String, Failure> {
     let s = &ctx.settings;
     let path = args.file.clone().unwrap_or_else(|| PathBuf::from("-"));
     let mut reader = LogReader::open(&path).map_err(|e| {
@@ -40,8 +41,10 @@ fn redact(args: &RedactArgs, ctx: &Context) -> Result<String, Failure> {
             Failure::new(Kind::Config, format!("cannot read the rule file {}: {e}", p.display()))
         })?),
     };
+    let plugin_files = plugins::load_plugins(&s.plugins.value)?;
     let runtime = Runtime::new(runtime_cache(&ctx.env))?;
-    let mut guest = DefaultGuest::new(&runtime, &Limits::default())?;
+    let limits = Limits::default();
+    let mut guest = DefaultGuest::new(&runtime, &limits)?;
     let options = pipeline::Options {
         normalize: NormalizeOptions {
             strip_ansi: !s.keep_ansi.value,
@@ -57,7 +60,10 @@ fn redact(args: &RedactArgs, ctx: &Context) -> Result<String, Failure> {
     };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    let outcome = pipeline::run(&mut guest, &mut reader, &options, &mut |text| out.write_all(text))?;
+    let plugins = plugins::start_plugins(&runtime, &plugin_files, &limits, &options.redactor, &ctx.env)?;
+    let outcome = pipeline::run(&mut guest, plugins, scrubber.scanner(), &mut reader, &options, &mut |text| {
+        out.write_all(text)
+    })?;
     out.flush()
         .map_err(|e| Failure::new(Kind::Input, format!("cannot write the redacted log: {e}")))?;
     let mut lines = vec![describe_redactions(&outcome.redactions)];

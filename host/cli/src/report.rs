@@ -14,6 +14,7 @@ use crate::context::Context;
 use crate::failure::{Failure, Kind};
 use crate::logsource::LogReader;
 use crate::pipeline::{self, describe_redactions};
+use crate::plugins;
 use crate::scrub::Scrubber;
 use crate::{Finish, runtime_cache};
 
@@ -100,7 +101,9 @@ fn report(args: &ReportArgs, ctx: &Context, scrubber: &Scrubber, started: Instan
             .hint("add the token as a masked CI/CD variable named EXLOGARE_TOKEN (or use --token-file); --dry-run needs none"));
     }
 
-    // 3. The log, through the sandbox, into the size budget.
+    // 3. The plugins (read and checked before the log), then the log, through the sandbox,
+    // into the size budget.
+    let plugin_files = plugins::load_plugins(&s.plugins.value)?;
     let log_path = &s.log.value;
     let mut reader = LogReader::open(log_path).map_err(|e| {
         Failure::new(Kind::Input, format!("cannot read the log {}: {e}; nothing was sent", log_path.display()))
@@ -122,7 +125,8 @@ fn report(args: &ReportArgs, ctx: &Context, scrubber: &Scrubber, started: Instan
     };
     let max = usize::try_from(s.max_log_bytes.value.0).unwrap_or(usize::MAX);
     let mut budget = Budget::new(max);
-    let outcome = pipeline::run(&mut guest, &mut reader, &options, &mut |text| {
+    let plugins = plugins::start_plugins(&runtime, &plugin_files, &limits, &options.redactor, &ctx.env)?;
+    let outcome = pipeline::run(&mut guest, plugins, scrubber.scanner(), &mut reader, &options, &mut |text| {
         budget.push(text);
         Ok(())
     })?;

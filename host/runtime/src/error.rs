@@ -10,19 +10,58 @@ pub enum GuestError {
     Load { guest: String, reason: String },
     /// The guest ran past its time limit.
     #[error("{guest} ran past its time limit ({limit:?}) in `{call}` and was stopped")]
-    Timeout { guest: String, call: String, limit: Duration },
+    Timeout {
+        guest: String,
+        call: String,
+        limit: Duration,
+    },
     /// The guest tried to grow its memory beyond the cap.
-    #[error("{guest} tried to use more than its memory limit ({limit_mib} MiB) in `{call}` and was stopped")]
-    MemoryLimit { guest: String, call: String, limit_mib: usize },
+    #[error(
+        "{guest} tried to use more than its memory limit ({limit_mib} MiB) in `{call}` and was stopped"
+    )]
+    MemoryLimit {
+        guest: String,
+        call: String,
+        limit_mib: usize,
+    },
     /// The guest returned more output than allowed for its input.
     #[error("{guest} returned {got} bytes from `{call}`, over its output limit of {limit} bytes")]
-    OutputTooLarge { guest: String, call: String, got: usize, limit: usize },
+    OutputTooLarge {
+        guest: String,
+        call: String,
+        got: usize,
+        limit: usize,
+    },
     /// The guest trapped (a panic, an `unreachable`, a bad access...).
     #[error("{guest} crashed in `{call}`: {reason}{}", stderr_note(.stderr))]
-    Trap { guest: String, call: String, reason: String, stderr: String },
+    Trap {
+        guest: String,
+        call: String,
+        reason: String,
+        stderr: String,
+    },
     /// The guest declined its input (bad options or rules), with its own message.
     #[error("{guest} refused its input: {message}")]
     Rejected { guest: String, message: String },
+    /// A plugin does not export the redaction interface at all.
+    #[error(
+        "{guest} is not a redaction plugin: it does not export exlogare:ingest/redaction (its exports: {exports}); build it for the `redactor-plugin` world"
+    )]
+    NotAPlugin { guest: String, exports: String },
+    /// A plugin was built for a WIT version this host does not speak.
+    #[error(
+        "{guest} was built for {found}, but this exlogare supports exlogare:ingest {supported}; rebuild the plugin against a supported WIT version, or use an exlogare that supports it"
+    )]
+    UnsupportedVersion {
+        guest: String,
+        found: String,
+        supported: String,
+    },
+    /// A plugin imports something outside the sandbox's allowlist; it was not instantiated.
+    #[error(
+        "{guest} was refused before it ran: it imports {imports}, which the sandbox does not allow (plugins get no files, network or host functions: only the WASI parts Rust's std needs)"
+    )]
+    ForbiddenImport { guest: String, imports: String },
 }
 
 fn stderr_note(stderr: &str) -> String {
@@ -30,7 +69,10 @@ fn stderr_note(stderr: &str) -> String {
     if trimmed.is_empty() {
         String::new()
     } else {
-        format!("\n  its stderr said:\n    {}", trimmed.replace('\n', "\n    "))
+        format!(
+            "\n  its stderr said:\n    {}",
+            trimmed.replace('\n', "\n    ")
+        )
     }
 }
 
@@ -43,7 +85,10 @@ impl GuestError {
             | GuestError::MemoryLimit { guest, .. }
             | GuestError::OutputTooLarge { guest, .. }
             | GuestError::Trap { guest, .. }
-            | GuestError::Rejected { guest, .. } => guest,
+            | GuestError::Rejected { guest, .. }
+            | GuestError::NotAPlugin { guest, .. }
+            | GuestError::UnsupportedVersion { guest, .. }
+            | GuestError::ForbiddenImport { guest, .. } => guest,
         }
     }
 }

@@ -10,6 +10,7 @@ mod cache;
 mod default_guest;
 mod engine_config;
 mod error;
+mod plugin;
 mod sandbox;
 
 pub use cache::{ArtifactCache, CacheOutcome};
@@ -18,6 +19,10 @@ pub use default_guest::{
     DefaultGuest, JobInfo, JobInput, LogInfo, NormalizeOptions, NormalizeStats, RedactorOptions,
 };
 pub use error::GuestError;
+pub use plugin::{
+    ALLOWED_IMPORTS, LoadedPlugin, PluginInfo, PluginInstance, PluginRedactor, PluginShape, REDACTION_INTERFACE,
+    SUPPORTED_WIT_RANGE, import_allowed, wit_version_supported,
+};
 pub use sandbox::{Limits, Runtime};
 
 /// The WIT package version this host speaks.

@@ -248,6 +248,11 @@ impl GuestStore {
         &self.guest
     }
 
+    /// Renames the guest (once a plugin has said who it is).
+    pub(crate) fn set_guest(&mut self, guest: String) {
+        self.guest = guest;
+    }
+
     /// Runs one call into the guest under the call and job deadlines, turning any failure
     /// into a [`GuestError`].
     pub(crate) fn call<R>(
