@@ -24,8 +24,25 @@ with open(env_file) as f:
             k, v = line.rstrip("\n").split("=", 1)
             env[k] = v
 
-records = [json.load(open(p)) for p in sorted(glob.glob(received_dir + "/*.json"))]
-expect(len(records) == 1, f"exactly one request (failing-job's), got {len(records)}")
+all_records = [json.load(open(p)) for p in sorted(glob.glob(received_dir + "/*.json"))]
+
+
+def job_name(record):
+    try:
+        return json.loads(record["body"]).get("job_name")
+    except ValueError:
+        return None
+
+
+names = sorted(str(job_name(r)) for r in all_records)
+expect(names == ["failing-job", "reference-job"], f"one request per failed job (failing-job, reference-job), none from passing-job; got {names}")
+ref = [r for r in all_records if job_name(r) == "reference-job"]
+if ref:
+    body = json.loads(ref[0]["body"])
+    expect(body.get("status") == "failed", "reference-job's status is failed")
+    expect(body.get("log") == "reference job output\n", f"reference-job's log, got {body.get('log')!r}")
+    expect(ref[0]["headers"].get("authorization") == f"Bearer {token}", "reference-job sent the token too")
+records = [r for r in all_records if job_name(r) == "failing-job"]
 if records:
     r = records[0]
     expect(r["method"] == "POST", f"POST, got {r['method']}")

@@ -11,7 +11,8 @@
 # templates/exlogare/template.yml, in a git-initialised copy (gitlab-ci-local writes into the
 # project), and asserts:
 #   - the failing job still failed (exit status kept) and the passing job still passed;
-#   - exactly one payload arrived, for the failing job, with the job's real fields
+#   - one payload arrived per failed job (failing-job uses `extends: .exlogare`,
+#     reference-job `!reference [.exlogare, ...]`); for failing-job, with the job's real fields
 #     (project, pipeline id, job id and name, status failed, branch, commit sha, ...);
 #   - it is redacted: the planted secret and the fixture token are absent, the token only
 #     in the Authorization header, ANSI codes removed;
@@ -122,9 +123,11 @@ check() { # check DESCRIPTION COMMAND...
 # 5. The assertions.
 check "the pipeline must fail (failing-job fails)" test "$pipeline_status" -ne 0
 check "failing-job must be reported FAIL" grep -qE 'FAIL +failing-job|failing-job.*FAIL' "$work/pipeline.log"
-check "failing-job's exit status 3 must come through exlogare run" grep -qE 'failing-job finished in .* FAIL 3' "$work/pipeline.log"
+check "failing-job's exit status 3 must come through exlogare run" grep -qE 'failing-job +finished in .*FAIL 3' "$work/pipeline.log"
 check "passing-job must be reported PASS" grep -qE 'PASS +passing-job|passing-job.*PASS' "$work/pipeline.log"
 check "failing-job's after_script must have run exlogare report and sent" grep -q 'exlogare: sent' "$work/pipeline.log"
+check "reference-job's own after_script must still run" grep -qE "reference-job +> the job's own after_script still runs" "$work/pipeline.log"
+check "reference-job must be reported as an allowed failure (WARN)" grep -qE 'WARN +reference-job' "$work/pipeline.log"
 check "passing-job's exlogare report must have skipped" grep -q 'skipped: the job status is `success`' "$work/pipeline.log"
 
 check "the payload must satisfy the checks in ci/check_payload.py" \
