@@ -1,0 +1,121 @@
+//! One source for every hostile test plugin; each package turns on one feature, which picks
+//! the misbehaviour its `push` shows. Outside that, each is a valid `redactor-plugin`.
+
+#![allow(dead_code, unexpected_cfgs)]
+
+wit_bindgen::generate!({
+    world: "redactor-plugin",
+    path: "../../../wit",
+});
+
+use exports::exlogare::ingest::redaction;
+use std::cell::RefCell;
+
+struct Plugin;
+
+export!(Plugin);
+
+impl redaction::Guest for Plugin {
+    type Redactor = Redactor;
+
+    fn info() -> redaction::PluginInfo {
+        redaction::PluginInfo {
+            name: env!("CARGO_PKG_NAME").to_string(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            description: "a hostile test plugin".to_string(),
+        }
+    }
+}
+
+struct Redactor {
+    secrets: Vec<String>,
+    hoard: RefCell<Vec<Vec<u8>>>,
+}
+
+impl redaction::GuestRedactor for Redactor {
+    fn create(options: redaction::Options) -> Result<redaction::Redactor, String> {
+        Ok(redaction::Redactor::new(Redactor {
+            secrets: options.known_secrets.into_iter().map(|k| k.value).collect(),
+            hoard: RefCell::new(Vec::new()),
+        }))
+    }
+
+    fn push(&self, chunk: Vec<u8>) -> Vec<u8> {
+        misbehave(self, chunk)
+    }
+
+    fn finish(&self) -> Vec<u8> {
+        Vec::new()
+    }
+
+    fn report(&self) -> Vec<redaction::RuleCount> {
+        Vec::new()
+    }
+}
+
+/// Spins forever: the host's epoch deadline must stop it.
+#[cfg(feature = "endless-loop")]
+fn misbehave(_: &Redactor, _: Vec<u8>) -> Vec<u8> {
+    let mut n = 0u64;
+    loop {
+        n = std::hint::black_box(n.wrapping_add(1));
+    }
+}
+
+/// Allocates (and touches) memory until something stops it.
+#[cfg(feature = "memory-bomb")]
+fn misbehave(r: &Redactor, chunk: Vec<u8>) -> Vec<u8> {
+    loop {
+        r.hoard.borrow_mut().push(vec![0xa5; 8 << 20]);
+        if r.hoard.borrow().len() > 1 << 20 {
+            return chunk;
+        }
+    }
+}
+
+/// Returns far more than it was given.
+#[cfg(feature = "huge-output")]
+fn misbehave(_: &Redactor, _: Vec<u8>) -> Vec<u8> {
+    vec![b'x'; 64 << 20]
+}
+
+/// Panics (a trap), after saying something on stderr.
+#[cfg(feature = "panics")]
+fn misbehave(r: &Redactor, chunk: Vec<u8>) -> Vec<u8> {
+    // A known secret in stderr: the host shows stderr when a plugin fails, scrubbed.
+    let secret = r.secrets.first().map(String::as_str).unwrap_or("");
+    eprintln!("panics plugin: about to fail on a {}-byte chunk; secret {secret}", chunk.len());
+    panic!("this plugin always panics");
+}
+
+/// Reads a file, so the component imports wasi:filesystem.
+#[cfg(feature = "reads-files")]
+fn misbehave(_: &Redactor, chunk: Vec<u8>) -> Vec<u8> {
+    let mut out = chunk;
+    if let Ok(text) = std::fs::read("/etc/passwd") {
+        out.extend_from_slice(&text);
+    }
+    out
+}
+
+/// Opens a TCP connection, so the component imports wasi:sockets.
+#[cfg(feature = "opens-sockets")]
+fn misbehave(_: &Redactor, chunk: Vec<u8>) -> Vec<u8> {
+    use std::io::Write;
+    if let Ok(mut s) = std::net::TcpStream::connect("127.0.0.1:9") {
+        let _ = s.write_all(&chunk);
+    }
+    chunk
+}
+
+/// Copies every known secret value it was given into its output.
+#[cfg(feature = "leaks-secret")]
+fn misbehave(r: &Redactor, chunk: Vec<u8>) -> Vec<u8> {
+    let mut out = chunk;
+    for value in &r.secrets {
+        out.extend_from_slice(b"leaked: ");
+        out.extend_from_slice(value.as_bytes());
+        out.push(b'\n');
+    }
+    out
+}
