@@ -28,6 +28,24 @@ pub enum Command {
     /// Redaction plugins: look inside one before using it.
     #[command(subcommand)]
     Plugin(PluginCommand),
+    /// The system policy (/etc/exlogare/policy.toml): what it locks, and what it refuses.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+/// `exlogare policy ...`
+#[derive(Subcommand, Debug)]
+pub enum PolicyCommand {
+    /// Show the effective settings, where each came from, which are locked, the plugins the
+    /// policy allows, and every refusal (exit 2 when something is refused)
+    Show(PolicyArgs),
+}
+
+/// `exlogare policy show`.
+#[derive(Args, Debug, Clone, Default)]
+pub struct PolicyArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
 }
 
 /// `exlogare plugin ...`

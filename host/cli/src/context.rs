@@ -1,9 +1,13 @@
 //! Everything a command starts from: the environment, the resolved settings, the token and
 //! the known secrets. Read once, at the edge.
+//!
+//! The system policy is read and enforced here, so every command that reads settings obeys it:
+//! a setting that contradicts a lock, or a policy file anyone but root could change, stops the
+//! command before it does anything.
 
 use std::path::{Path, PathBuf};
 
-use exlogare_settings::{Layer, Settings};
+use exlogare_settings::{Layer, Policies, Settings};
 
 use crate::cli::CommonArgs;
 use crate::failure::{Failure, Kind};
@@ -19,28 +23,22 @@ pub struct Context {
     pub token: Option<String>,
     /// Known secret values (the token among them).
     pub secrets: Vec<Secret>,
+    /// The policies in force (plugins are checked against them when read).
+    pub policies: Policies,
 }
 
 impl Context {
-    /// Reads the environment, the project config and the flags.
-    pub fn load(common: &CommonArgs, mut flags: Layer, token_file: Option<&Path>) -> Result<Context, Failure> {
-        let env: Vec<(String, String)> = std::env::vars_os()
-            .map(|(k, v)| (k.to_string_lossy().into_owned(), v.to_string_lossy().into_owned()))
-            .collect();
-        flags.rules = common.rules.clone().or(flags.rules);
-        flags.min_secret_length = common.min_secret_length.or(flags.min_secret_length);
-        flags.redact_vars = common.redact_vars.clone().or(flags.redact_vars);
-        if !common.plugins.is_empty() {
-            flags.plugins = Some(common.plugins.clone());
-        }
-        if common.keep_ansi {
-            flags.keep_ansi = Some(true);
-        }
-        if common.strict {
-            flags.strict = Some(true);
-        }
+    /// Reads the environment, the system policy, the project config and the flags; refuses
+    /// settings that contradict the policy.
+    pub fn load(common: &CommonArgs, flags: Layer, token_file: Option<&Path>) -> Result<Context, Failure> {
+        let env = process_env();
+        let policies = Policies::load(&env)?;
+        let flags = common_flags(common, flags);
         let config = project_config(common.config.as_deref(), &env);
-        let settings = Settings::resolve(config.as_deref(), &env, &flags)?;
+        let settings = Settings::resolve_under(&policies, config.as_deref(), &env, &flags)?;
+        if !settings.default_rules.value {
+            return Err(default_rules_off(&settings));
+        }
         let token = read_token(&env, token_file)?;
         let secrets = secrets::collect(&env, token.as_deref(), &settings.redact_vars.value);
         Ok(Context {
@@ -48,6 +46,7 @@ impl Context {
             settings,
             token,
             secrets,
+            policies,
         })
     }
 
@@ -79,8 +78,57 @@ impl Context {
     }
 }
 
+/// The flags layer: the command's own `flags` plus the flags every command shares.
+pub fn common_flags(common: &CommonArgs, mut flags: Layer) -> Layer {
+    flags.rules = common.rules.clone().or(flags.rules);
+    flags.min_secret_length = common.min_secret_length.or(flags.min_secret_length);
+    flags.redact_vars = common.redact_vars.clone().or(flags.redact_vars);
+    if !common.plugins.is_empty() {
+        flags.plugins = Some(common.plugins.clone());
+    }
+    if common.keep_ansi {
+        flags.keep_ansi = Some(true);
+    }
+    if common.strict {
+        flags.strict = Some(true);
+    }
+    flags
+}
+
+/// The process environment, lossy UTF-8.
+pub fn process_env() -> Vec<(String, String)> {
+    std::env::vars_os()
+        .map(|(k, v)| (k.to_string_lossy().into_owned(), v.to_string_lossy().into_owned()))
+        .collect()
+}
+
+/// Whether a command that failed before its settings were resolved should exit non-zero:
+/// `--strict`, `EXLOGARE_STRICT`, or a policy that locks strict mode on (so a refusal by a
+/// strict policy fails the job, while an unlocked install stays fail-open).
+pub fn strict_wanted(common: &CommonArgs) -> bool {
+    let env = process_env();
+    let var = env
+        .iter()
+        .rev()
+        .find(|(k, _)| k == "EXLOGARE_STRICT")
+        .is_some_and(|(_, v)| matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on"));
+    common.strict || var || Policies::load(&env).is_ok_and(|p| p.locks_strict())
+}
+
+/// The refusal of `default-rules = false`: the built-in rules cannot be turned off (yet).
+pub fn default_rules_off(settings: &Settings) -> Failure {
+    Failure::new(
+        Kind::Config,
+        format!(
+            "default-rules = false (from {}) is not supported: the built-in redaction rules always run; nothing was sent",
+            settings.default_rules.source
+        ),
+    )
+    .hint("remove default-rules from the project config / EXLOGARE_DEFAULT_RULES")
+}
+
 /// `--config`, else `EXLOGARE_CONFIG`, else `./exlogare.toml` when it exists.
-fn project_config(flag: Option<&Path>, env: &[(String, String)]) -> Option<PathBuf> {
+pub fn project_config(flag: Option<&Path>, env: &[(String, String)]) -> Option<PathBuf> {
     if let Some(path) = flag {
         return Some(path.to_path_buf());
     }

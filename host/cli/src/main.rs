@@ -13,6 +13,7 @@ mod failure;
 mod logsource;
 mod pipeline;
 mod plugins;
+mod policy_cmd;
 mod redact;
 mod report;
 mod run_cmd;
@@ -46,6 +47,7 @@ fn main() -> ExitCode {
         cli::Command::Plugin(cli::PluginCommand::Inspect(args)) => plugins::run_inspect(args),
         cli::Command::Run(args) => return ExitCode::from(run_cmd::run(args)),
         cli::Command::Doctor(args) => return ExitCode::from(doctor::run(args)),
+        cli::Command::Policy(cmd) => return ExitCode::from(policy_cmd::run(cmd)),
     };
     ExitCode::from(finish.exit() as u8)
 }

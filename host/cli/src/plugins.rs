@@ -9,6 +9,7 @@ use exlogare_runtime::{
     CacheOutcome, Limits, LoadedPlugin, PluginInstance, PluginRedactor, RedactorOptions, Runtime,
     SUPPORTED_WIT_RANGE, import_allowed,
 };
+use exlogare_settings::Policies;
 use sha2::{Digest, Sha256};
 
 use crate::failure::{Failure, Kind};
@@ -33,9 +34,18 @@ pub struct PluginFile {
     pub sha256: String,
 }
 
-/// Reads every plugin file, in order. Every plugin exlogare runs is read here.
-pub fn load_plugins(paths: &[PathBuf]) -> Result<Vec<PluginFile>, Failure> {
-    paths.iter().map(|p| read_plugin(p)).collect()
+/// Reads every plugin file, in order. Every plugin exlogare runs is read here, and checked
+/// against the policy's plugin locks (pinned sha256, minisign signature) on these very bytes,
+/// before any wasm parsing: what is checked is exactly what runs.
+pub fn load_plugins(paths: &[PathBuf], policies: &Policies) -> Result<Vec<PluginFile>, Failure> {
+    paths
+        .iter()
+        .map(|p| {
+            let file = read_plugin(p)?;
+            policies.check_plugin(&file.path, &file.bytes)?;
+            Ok(file)
+        })
+        .collect()
 }
 
 fn read_plugin(path: &Path) -> Result<PluginFile, Failure> {
@@ -115,11 +125,25 @@ pub fn start_plugins(
 /// `exlogare plugin inspect PATH`: what the plugin is, imports, exports, and whether this host
 /// would run it. `Ok` holds the report when it would, `Err` the report and the refusal.
 pub fn inspect(path: &Path, runtime: &Runtime) -> Result<String, Failure> {
-    let file = load_plugins(&[path.to_path_buf()])?.remove(0);
+    let file = read_plugin(path)?;
     let mut out = String::new();
     let _ = writeln!(out, "plugin:    {}", file.path.display());
     let _ = writeln!(out, "size:      {} bytes", file.bytes.len());
     let _ = writeln!(out, "sha256:    {}", file.sha256);
+    // The system policy's plugin locks, said but not yet enforced: inspecting is how an admin
+    // learns the sha256 to pin.
+    let policy_refusal = match Policies::load(&crate::context::process_env()) {
+        Err(e) => Some(Failure::from(e)),
+        Ok(p) => p.check_plugin(&file.path, &file.bytes).err().map(Failure::from),
+    };
+    let _ = writeln!(
+        out,
+        "policy:    {}",
+        match &policy_refusal {
+            None => "allowed".to_string(),
+            Some(f) => format!("REFUSED: {}", f.what),
+        }
+    );
     let plugin = runtime
         .compile_plugin(&file.path, &file.bytes)
         .map_err(plugin_failure)?;
@@ -175,6 +199,11 @@ pub fn inspect(path: &Path, runtime: &Runtime) -> Result<String, Failure> {
     let _ = writeln!(out, "name:      {}", printable(&info.name));
     let _ = writeln!(out, "version:   {}", printable(&info.version));
     let _ = writeln!(out, "about:     {}", printable(&info.description));
+    if let Some(refusal) = policy_refusal {
+        let _ = writeln!(out, "verdict:   refused by the policy");
+        print!("{out}");
+        return Err(refusal);
+    }
     let _ = writeln!(out, "verdict:   ok: exlogare runs this plugin");
     Ok(out)
 }

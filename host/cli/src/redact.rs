@@ -41,7 +41,7 @@ fn redact(args: &RedactArgs, ctx: &Context, scrubber: &Scrubber) -> Result<Strin
             Failure::new(Kind::Config, format!("cannot read the rule file {}: {e}", p.display()))
         })?),
     };
-    let plugin_files = plugins::load_plugins(&s.plugins.value)?;
+    let plugin_files = plugins::load_plugins(&s.plugins.value, &ctx.policies)?;
     let runtime = Runtime::new(runtime_cache(&ctx.env))?;
     let limits = Limits::default();
     let mut guest = DefaultGuest::new(&runtime, &limits)?;

@@ -47,11 +47,13 @@ fn flags(args: &ReportArgs) -> Result<Layer, Failure> {
 pub fn run(args: &ReportArgs, started: Instant) -> Finish {
     let ctx = match Context::load(&args.common, match flags(args) {
         Ok(f) => f,
-        Err(f) => return Finish::failed(f, args.common.strict, None),
+        Err(f) => return Finish::failed(f, crate::context::strict_wanted(&args.common), None),
     }, args.token_file.as_deref())
     {
         Ok(ctx) => ctx,
-        Err(f) => return Finish::failed(f, args.common.strict, None),
+        // A policy refusal lands here: nothing is sent, and the job fails only when asked to
+        // (--strict, EXLOGARE_STRICT) or when the policy locks strict mode on.
+        Err(f) => return Finish::failed(f, crate::context::strict_wanted(&args.common), None),
     };
     let strict = ctx.settings.strict.value;
     let scrubber = Scrubber::new(&ctx.secret_pairs(), ctx.settings.min_secret_length.value);
@@ -103,7 +105,7 @@ fn report(args: &ReportArgs, ctx: &Context, scrubber: &Scrubber, started: Instan
 
     // 3. The plugins (read and checked before the log), then the log, through the sandbox,
     // into the size budget.
-    let plugin_files = plugins::load_plugins(&s.plugins.value)?;
+    let plugin_files = plugins::load_plugins(&s.plugins.value, &ctx.policies)?;
     let log_path = &s.log.value;
     let mut reader = LogReader::open(log_path).map_err(|e| {
         Failure::new(Kind::Input, format!("cannot read the log {}: {e}; nothing was sent", log_path.display()))
