@@ -300,7 +300,11 @@ impl Settings {
         settings.apply(&env_layer, |key| {
             Source::Env(names.get(key).cloned().unwrap_or_else(|| key.to_string()))
         });
-        settings.apply(flags, |key| Source::Flag(format!("--{key}")));
+        // `plugins` is set by the repeatable `--plugin`.
+        settings.apply(flags, |key| match key {
+            "plugins" => Source::Flag("--plugin".into()),
+            _ => Source::Flag(format!("--{key}")),
+        });
         Ok(settings)
     }
 

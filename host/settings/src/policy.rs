@@ -1132,7 +1132,7 @@ mod tests {
         };
         let err = resolve(&p, &[], flags).unwrap_err().to_string();
         assert!(
-            err.contains("plugins.required") && err.contains("flag --plugins"),
+            err.contains("plugins.required") && err.contains("flag --plugin"),
             "{err}"
         );
     }
