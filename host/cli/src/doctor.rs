@@ -226,6 +226,18 @@ fn connectivity(ctx: &Context, timeout: Duration, out: &mut String) -> bool {
 /// The HEAD request: proves TLS (for https) and that an HTTP server answers.
 fn http_check(ctx: &Context, endpoint: &Endpoint, timeout: Duration, out: &mut String) -> bool {
     let tls = endpoint.url().scheme() == "https";
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = writeln!(out, "  http: FAILED: {e}");
+            return false;
+        }
+    };
+    // The client's timers need the runtime from the moment it is built.
+    let _entered = runtime.enter();
     let mut builder = reqwest::Client::builder()
         .use_rustls_tls()
         .connect_timeout(timeout)
@@ -260,16 +272,6 @@ fn http_check(ctx: &Context, endpoint: &Endpoint, timeout: Duration, out: &mut S
                 "  http: FAILED: cannot set up the client: {}",
                 chain(&e)
             );
-            return false;
-        }
-    };
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            let _ = writeln!(out, "  http: FAILED: {e}");
             return false;
         }
     };
