@@ -30,7 +30,11 @@ pub struct Context {
 impl Context {
     /// Reads the environment, the system policy, the project config and the flags; refuses
     /// settings that contradict the policy.
-    pub fn load(common: &CommonArgs, flags: Layer, token_file: Option<&Path>) -> Result<Context, Failure> {
+    pub fn load(
+        common: &CommonArgs,
+        flags: Layer,
+        token_file: Option<&Path>,
+    ) -> Result<Context, Failure> {
         let env = process_env();
         let policies = Policies::load(&env)?;
         let flags = common_flags(common, flags);
@@ -98,7 +102,12 @@ pub fn common_flags(common: &CommonArgs, mut flags: Layer) -> Layer {
 /// The process environment, lossy UTF-8.
 pub fn process_env() -> Vec<(String, String)> {
     std::env::vars_os()
-        .map(|(k, v)| (k.to_string_lossy().into_owned(), v.to_string_lossy().into_owned()))
+        .map(|(k, v)| {
+            (
+                k.to_string_lossy().into_owned(),
+                v.to_string_lossy().into_owned(),
+            )
+        })
         .collect()
 }
 
@@ -111,7 +120,12 @@ pub fn strict_wanted(common: &CommonArgs) -> bool {
         .iter()
         .rev()
         .find(|(k, _)| k == "EXLOGARE_STRICT")
-        .is_some_and(|(_, v)| matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on"));
+        .is_some_and(|(_, v)| {
+            matches!(
+                v.trim().to_ascii_lowercase().as_str(),
+                "1" | "true" | "yes" | "on"
+            )
+        });
     common.strict || var || Policies::load(&env).is_ok_and(|p| p.locks_strict())
 }
 
@@ -132,7 +146,10 @@ pub fn project_config(flag: Option<&Path>, env: &[(String, String)]) -> Option<P
     if let Some(path) = flag {
         return Some(path.to_path_buf());
     }
-    if let Some((_, v)) = env.iter().find(|(k, v)| k == "EXLOGARE_CONFIG" && !v.is_empty()) {
+    if let Some((_, v)) = env
+        .iter()
+        .find(|(k, v)| k == "EXLOGARE_CONFIG" && !v.is_empty())
+    {
         return Some(PathBuf::from(v));
     }
     let local = PathBuf::from("exlogare.toml");
@@ -140,15 +157,24 @@ pub fn project_config(flag: Option<&Path>, env: &[(String, String)]) -> Option<P
 }
 
 /// The token: `--token-file`, else `EXLOGARE_TOKEN`. Never from argv.
-fn read_token(env: &[(String, String)], token_file: Option<&Path>) -> Result<Option<String>, Failure> {
+fn read_token(
+    env: &[(String, String)],
+    token_file: Option<&Path>,
+) -> Result<Option<String>, Failure> {
     if let Some(path) = token_file {
         let text = std::fs::read_to_string(path).map_err(|e| {
-            Failure::new(Kind::Auth, format!("cannot read the token file {}: {e}", path.display()))
-                .hint("check the path given to --token-file")
+            Failure::new(
+                Kind::Auth,
+                format!("cannot read the token file {}: {e}", path.display()),
+            )
+            .hint("check the path given to --token-file")
         })?;
         let token = text.trim().to_string();
         if token.is_empty() {
-            return Err(Failure::new(Kind::Auth, format!("the token file {} is empty", path.display())));
+            return Err(Failure::new(
+                Kind::Auth,
+                format!("the token file {} is empty", path.display()),
+            ));
         }
         return Ok(Some(token));
     }

@@ -134,7 +134,10 @@ pub fn inspect(path: &Path, runtime: &Runtime) -> Result<String, Failure> {
     // learns the sha256 to pin.
     let policy_refusal = match Policies::load(&crate::context::process_env()) {
         Err(e) => Some(Failure::from(e)),
-        Ok(p) => p.check_plugin(&file.path, &file.bytes).err().map(Failure::from),
+        Ok(p) => p
+            .check_plugin(&file.path, &file.bytes)
+            .err()
+            .map(Failure::from),
     };
     let _ = writeln!(
         out,

@@ -70,7 +70,11 @@ fn show(args: &PolicyArgs) -> u8 {
         } else {
             policy::POLICY_FILE_VAR
         };
-        let _ = writeln!(out, "  {} ({from}): read, owned by root, not writable by others", p.path.display());
+        let _ = writeln!(
+            out,
+            "  {} ({from}): read, owned by root, not writable by others",
+            p.path.display()
+        );
     }
 
     // Resolve without the policy first, so every refusal can be listed beside the settings.
@@ -113,13 +117,28 @@ fn show(args: &PolicyArgs) -> u8 {
         for path in &settings.plugins.value {
             let verdict = std::fs::read(path)
                 .map_err(|e| format!("cannot read it: {e}"))
-                .and_then(|bytes| policies.check_plugin(path, &bytes).map_err(|e| e.to_string()));
+                .and_then(|bytes| {
+                    policies
+                        .check_plugin(path, &bytes)
+                        .map_err(|e| e.to_string())
+                });
             match verdict {
                 Ok(v) if v.allowed_by.is_empty() => {
-                    let _ = writeln!(out, "  {}  sha256 {}  allowed (no plugin lock)", path.display(), v.sha256);
+                    let _ = writeln!(
+                        out,
+                        "  {}  sha256 {}  allowed (no plugin lock)",
+                        path.display(),
+                        v.sha256
+                    );
                 }
                 Ok(v) => {
-                    let _ = writeln!(out, "  {}  sha256 {}  allowed: {}", path.display(), v.sha256, v.allowed_by.join("; "));
+                    let _ = writeln!(
+                        out,
+                        "  {}  sha256 {}  allowed: {}",
+                        path.display(),
+                        v.sha256,
+                        v.allowed_by.join("; ")
+                    );
                 }
                 Err(why) => {
                     refused = true;
