@@ -16,7 +16,8 @@
 #     (project, pipeline id, job id and name, status failed, branch, commit sha, ...);
 #   - it is redacted: the planted secret and the fixture token are absent, the token only
 #     in the Authorization header, ANSI codes removed;
-#   - the passing job sent nothing.
+#   - the passing job sent nothing;
+#   - examples/gitlab/.gitlab-ci.yml parses (gitlab-ci-local --list).
 # Exit status 0 when all hold; on failure it prints what it saw.
 set -euo pipefail
 
@@ -83,6 +84,19 @@ cp -r "$root/templates/exlogare" "$project/templates/"
   git -c user.name="Exlogare CI" -c user.email=ci@exlogare.invalid commit -q -m "Add the pipeline"
 )
 sha="$(git -C "$project" rev-parse HEAD)"
+
+# The example pipeline must at least parse as GitLab would (gitlab-ci-local validates it
+# against GitLab's schema); its jobs need cargo and a token, so they are not run.
+example="$work/example"
+mkdir -p "$example"
+cp "$root/examples/gitlab/.gitlab-ci.yml" "$example/"
+(
+  cd "$example"
+  git init -q -b main && git add -A
+  git -c user.name="Exlogare CI" -c user.email=ci@exlogare.invalid commit -q -m example
+  gitlab-ci-local --list >"$work/example.log" 2>&1
+) || { sed 's/^/  | /' "$work/example.log" >&2; fail "examples/gitlab/.gitlab-ci.yml does not parse"; }
+grep -qE '^lint ' "$work/example.log" || { cat "$work/example.log" >&2; fail "examples/gitlab/.gitlab-ci.yml: jobs missing"; }
 
 # 3. The receiver.
 python3 "$here/receiver.py" "$work/received" >"$work/port" 2>"$work/receiver.err" &
