@@ -32,6 +32,8 @@ pub enum Source {
     Flag(String),
     /// The system policy file.
     Policy(PathBuf),
+    /// Another file that names a value, such as the endpoint recorded in a spooled payload.
+    File(PathBuf),
 }
 
 impl fmt::Display for Source {
@@ -42,6 +44,7 @@ impl fmt::Display for Source {
             Source::Env(name) => write!(f, "environment variable {name}"),
             Source::Flag(name) => write!(f, "flag {name}"),
             Source::Policy(path) => write!(f, "policy {}", path.display()),
+            Source::File(path) => write!(f, "file {}", path.display()),
         }
     }
 }

@@ -804,6 +804,33 @@ impl Policies {
         }
     }
 
+    /// Checks a URL that does not come from the settings (e.g. the endpoint recorded in a
+    /// spooled payload that `send` re-sends) against every `allowed-endpoints` lock, so no
+    /// file a project can write becomes a way around the lock. `source` says where it came from.
+    pub fn check_endpoint(&self, url: &str, source: Source) -> Result<(), PolicyError> {
+        let mut violations = Vec::new();
+        for policy in &self.files {
+            if let Some(list) = &policy.allowed_endpoints
+                && !list.iter().any(|e| e.allows(url))
+            {
+                let names: Vec<String> = list.iter().map(|e| e.to_string()).collect();
+                violations.push(Violation {
+                    setting: "url",
+                    value: url.to_string(),
+                    source: source.clone(),
+                    lock: "allowed-endpoints",
+                    policy: policy.path.clone(),
+                    requires: format!("one of: {}", names.join(", ")),
+                });
+            }
+        }
+        if violations.is_empty() {
+            Ok(())
+        } else {
+            Err(PolicyError::Violations(violations))
+        }
+    }
+
     /// The locks on `setting`, each with its policy file (for `policy show`).
     pub fn locks_on(&self, setting: &str) -> Vec<String> {
         self.files
@@ -1026,6 +1053,28 @@ mod tests {
         assert!(!prefix.allows("not a url"));
         assert!(AllowedEndpoint::parse("https://u:p@x.example").is_err());
         assert!(AllowedEndpoint::parse("x.example/path").is_err());
+    }
+
+    #[test]
+    fn urls_from_elsewhere_are_checked_against_every_policy() {
+        let p = policy("allowed-endpoints = [\"https://logs.acme.example/exlogare\"]");
+        let spooled = Source::File("spool/payload.json.gz".into());
+        p.check_endpoint(
+            "https://logs.acme.example/exlogare/api/ingest/log",
+            spooled.clone(),
+        )
+        .unwrap();
+        let err = p
+            .check_endpoint("https://evil.example/api/ingest/log", spooled)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("allowed-endpoints") && err.contains("payload.json.gz"),
+            "{err}"
+        );
+        Policies::none()
+            .check_endpoint("https://anything.example", Source::Default)
+            .unwrap();
     }
 
     #[test]
