@@ -399,15 +399,18 @@ impl Policy {
     /// Step 1: settings still at their default take this policy's value.
     fn fill(&self, s: &mut Settings) {
         let ours = || self.source();
+        // An unset url that the lock does not allow becomes the first entry (a host means
+        // https:// on it), so a locked install works without any project config.
         if let Some(list) = &self.allowed_endpoints
             && fillable(&s.url.source)
             && !list.iter().any(|e| e.allows(&s.url.value))
-            && let Some(AllowedEndpoint::Prefix(u)) = list
-                .iter()
-                .find(|e| matches!(e, AllowedEndpoint::Prefix(_)))
+            && let Some(first) = list.first()
         {
             s.url = Sourced {
-                value: u.as_str().trim_end_matches('/').to_string(),
+                value: match first {
+                    AllowedEndpoint::Prefix(u) => u.as_str().trim_end_matches('/').to_string(),
+                    AllowedEndpoint::Host(h) => format!("https://{h}"),
+                },
                 source: ours(),
             };
         }
@@ -1053,6 +1056,28 @@ mod tests {
         assert!(!prefix.allows("not a url"));
         assert!(AllowedEndpoint::parse("https://u:p@x.example").is_err());
         assert!(AllowedEndpoint::parse("x.example/path").is_err());
+    }
+
+    #[test]
+    fn an_unset_url_becomes_the_first_allowed_endpoint() {
+        let s = resolve(
+            &policy("allowed-endpoints = [\"logs.acme.example\"]"),
+            &[],
+            Layer::default(),
+        )
+        .unwrap();
+        assert_eq!(s.url.value, "https://logs.acme.example");
+        let s = resolve(
+            &policy("allowed-endpoints = [\"api.exlogare.net\", \"x.example\"]"),
+            &[],
+            Layer::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            s.url.source,
+            Source::Default,
+            "the default is allowed, so it stays"
+        );
     }
 
     #[test]
