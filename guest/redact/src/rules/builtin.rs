@@ -10,7 +10,7 @@
 //! rule here uses entropy: the shapes and contexts decide.
 
 use super::checksum::{crc32_base62_ok, is_placeholder, mixed_case_key};
-use super::{Rule, SecretGroup, Tier, Validator, compile};
+use super::{LazyRegex, Rule, SecretGroup, Tier, Validator};
 use regex::bytes::Captures;
 
 const S: SecretGroup = SecretGroup::Named(&["s", "s2", "s3"]);
@@ -245,12 +245,7 @@ fn compile_rules() -> Result<Vec<Rule>, crate::Error> {
         out.push(Rule {
             id: d.id.to_string(),
             keywords: d.keywords.iter().map(|k| k.to_ascii_lowercase()).collect(),
-            regex: compile(&format!("(?-u){}", d.pattern)).map_err(|e| {
-                crate::Error::InvalidRules {
-                    rule: d.id.to_string(),
-                    reason: e.to_string(),
-                }
-            })?,
+            regex: LazyRegex::new(format!("(?-u){}", d.pattern)),
             secret: S,
             tier: d.tier,
             validate: d.validate,
@@ -263,10 +258,7 @@ fn compile_rules() -> Result<Vec<Rule>, crate::Error> {
         out.push(Rule {
             id: id.to_string(),
             keywords: keywords.iter().map(|k| k.to_string()).collect(),
-            regex: compile(&format!("(?-u){pattern}")).map_err(|e| crate::Error::InvalidRules {
-                rule: id.to_string(),
-                reason: e.to_string(),
-            })?,
+            regex: LazyRegex::new(format!("(?-u){pattern}")),
             secret: S,
             tier: Tier::Context,
             validate: Some(validate),
@@ -276,4 +268,20 @@ fn compile_rules() -> Result<Vec<Rule>, crate::Error> {
         });
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    /// Built-in regexes compile lazily, on first use: check every one of them here.
+    #[test]
+    fn every_builtin_pattern_compiles() {
+        for rule in super::rules().expect("the built-in table") {
+            assert!(
+                rule.regex.get().is_some(),
+                "built-in rule `{}` does not compile: {}",
+                rule.id,
+                rule.regex.as_str()
+            );
+        }
+    }
 }

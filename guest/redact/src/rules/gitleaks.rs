@@ -11,7 +11,7 @@
 //! Go's RE2 syntax and Rust's `regex` are close; what Rust cannot parse (look-around,
 //! `\Q..\E`, Unicode classes this build leaves out) becomes an error naming the rule.
 
-use super::{AllowTarget, Allowlist, Rule, SecretGroup, Tier, compile};
+use super::{AllowTarget, Allowlist, LazyRegex, Rule, SecretGroup, Tier, compile};
 use crate::Error;
 use serde::Deserialize;
 
@@ -141,7 +141,7 @@ pub fn parse(text: &str) -> Result<Vec<Rule>, Error> {
                 .map(|k| k.to_lowercase())
                 .filter(|k| !k.is_empty())
                 .collect(),
-            regex,
+            regex: LazyRegex::ready(regex),
             secret,
             tier: Tier::Token,
             validate: None,

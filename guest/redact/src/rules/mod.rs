@@ -9,6 +9,7 @@ pub mod checksum;
 pub mod gitleaks;
 
 use regex::bytes::{Captures, Regex, RegexBuilder};
+use std::sync::{Arc, OnceLock};
 
 /// How sure a finding is, which decides who wins when two findings overlap: a known value beats
 /// a token rule, which beats a context rule (see `scan::resolve`).
@@ -100,8 +101,8 @@ pub struct Rule {
     pub id: String,
     /// Lower-case literals; the regex runs only on lines holding one. Empty: every line.
     pub keywords: Vec<String>,
-    /// The compiled pattern.
-    pub regex: Regex,
+    /// The pattern, compiled on first use.
+    pub regex: LazyRegex,
     /// Which part of a match is replaced.
     pub secret: SecretGroup,
     /// Precedence when findings overlap.
@@ -114,6 +115,49 @@ pub struct Rule {
     pub allowlists: Vec<Allowlist>,
     /// Upper bound of a match's length in bytes, for long-line window overlap.
     pub max_len: usize,
+}
+
+/// A rule's regex, compiled the first time a line needs it.
+///
+/// Compiling all built-in rules costs tens of milliseconds in the wasm guest, paid by every
+/// run, while a typical log wakes only a few rules (a rule runs only on lines holding one of its
+/// keywords). Clones share the compiled regex, so the built-in table compiles each rule at most
+/// once per process.
+#[derive(Clone, Debug)]
+pub struct LazyRegex {
+    pattern: Arc<str>,
+    cell: Arc<OnceLock<Option<Regex>>>,
+}
+
+impl LazyRegex {
+    /// A pattern known to compile (the built-in table; a test compiles every one of them).
+    pub fn new(pattern: String) -> LazyRegex {
+        LazyRegex {
+            pattern: pattern.into(),
+            cell: Arc::new(OnceLock::new()),
+        }
+    }
+
+    /// An already compiled regex (user rules, checked when the rule file is read).
+    pub fn ready(regex: Regex) -> LazyRegex {
+        LazyRegex {
+            pattern: regex.as_str().into(),
+            cell: Arc::new(OnceLock::from(Some(regex))),
+        }
+    }
+
+    /// The compiled regex; `None` only if a built-in pattern failed to compile, a bug the
+    /// tests catch (the rule then finds nothing rather than panicking on user input).
+    pub fn get(&self) -> Option<&Regex> {
+        self.cell
+            .get_or_init(|| compile(&self.pattern).ok())
+            .as_ref()
+    }
+
+    /// The pattern's text.
+    pub fn as_str(&self) -> &str {
+        &self.pattern
+    }
 }
 
 /// Compiles a pattern with the engine's limits.
@@ -147,9 +191,12 @@ impl Rule {
     /// A rejected hit restarts the search one byte after its start, so a rejected candidate
     /// never hides an accepted one that overlaps it.
     pub fn find_all(&self, hay: &[u8], out: &mut Vec<(usize, usize, usize, usize)>) {
+        let Some(regex) = self.regex.get() else {
+            return;
+        };
         let mut at = 0;
         while at <= hay.len() {
-            let Some(caps) = self.regex.captures_at(hay, at) else {
+            let Some(caps) = regex.captures_at(hay, at) else {
                 break;
             };
             let Some(whole) = caps.get(0) else {
