@@ -604,3 +604,42 @@ fn policy_show_lists_sources_locks_and_every_refusal() {
         "{out}"
     );
 }
+
+#[test]
+fn plugin_inspect_shows_the_policy_verdict() {
+    let (dir, path) = with_policy(&format!(
+        "[plugins]\nallowed-sha256 = [\"{}\"]\n",
+        "0".repeat(64)
+    ));
+    let (plugin, bytes, real) = acme_plugin(&dir);
+    if !real {
+        return;
+    }
+    let arg = plugin.to_str().expect("utf-8 path");
+    let run = dir
+        .command()
+        .args(["plugin", "inspect", arg])
+        .env("EXLOGARE_POLICY_FILE", &path)
+        .expect_code(2);
+    assert!(
+        run.stdout().contains("policy:    REFUSED") && run.stdout().contains(&sha256_hex(&bytes)),
+        "{}",
+        run.report()
+    );
+    run.assert_stderr_contains("policy lock `plugins.allowed-sha256`");
+    std::fs::write(
+        &path,
+        format!("[plugins]\nallowed-sha256 = [\"{}\"]\n", sha256_hex(&bytes)),
+    )
+    .expect("rewrite policy");
+    let run = dir
+        .command()
+        .args(["plugin", "inspect", arg])
+        .env("EXLOGARE_POLICY_FILE", &path)
+        .ok();
+    assert!(
+        run.stdout().contains("policy:    allowed"),
+        "{}",
+        run.report()
+    );
+}
