@@ -163,6 +163,23 @@ fn an_endless_loop_is_stopped_by_the_deadline() {
 }
 
 #[test]
+fn an_endless_loop_is_stopped_by_the_per_call_limit() {
+    // `redact` has no job deadline: the per-call epoch deadline (10 s) stops the plugin.
+    let dir = Dir::new();
+    log_with_secrets(&dir);
+    let started = std::time::Instant::now();
+    let run = dir
+        .command()
+        .env(SECRET_NAME, SECRET)
+        .args(["redact", "--plugin", ENDLESS_LOOP, "build.log"])
+        .expect_code(7);
+    run.assert_stderr_contains("endless_loop.wasm (endless-loop@0.1.0) ran past its time limit (10s) in `redactor.push`")
+        .assert_never_printed(SECRET);
+    assert!(started.elapsed() < std::time::Duration::from_secs(60), "{}", run.report());
+    assert_eq!(run.stdout(), "", "nothing of the log is printed when a plugin fails");
+}
+
+#[test]
 fn a_memory_bomb_is_stopped_at_the_memory_cap() {
     assert_hostile_stopped(MEMORY_BOMB, &[], "more than its memory limit (256 MiB)");
 }

@@ -95,11 +95,11 @@ fn finish_stages(stages: &mut [Stage<'_>], mut data: Vec<u8>, outcome: &mut Outc
     for stage in stages.iter_mut() {
         let mut out = stage.plugin.push(&data).map_err(plugin_failure)?;
         stage.check(&out)?;
-        let (rest, report, replaced) = stage.plugin.finish().map_err(plugin_failure)?;
-        stage.check(&rest)?;
-        out.extend_from_slice(&rest);
-        outcome.redactions.extend(report);
-        outcome.plugin_invalid_utf8_bytes += replaced;
+        let end = stage.plugin.finish().map_err(plugin_failure)?;
+        stage.check(&end.text)?;
+        out.extend_from_slice(&end.text);
+        outcome.redactions.extend(end.counts);
+        outcome.plugin_invalid_utf8_bytes += end.invalid_utf8_bytes;
         data = out;
     }
     Ok(data)

@@ -15,13 +15,13 @@ mod sandbox;
 
 pub use cache::{ArtifactCache, CacheOutcome};
 pub use default_guest::{
-    DEFAULT_GUEST_NAME,
-    DefaultGuest, JobInfo, JobInput, LogInfo, NormalizeOptions, NormalizeStats, RedactorOptions,
+    DEFAULT_GUEST_NAME, DefaultGuest, JobInfo, JobInput, LogInfo, NormalizeOptions, NormalizeStats,
+    RedactorOptions,
 };
 pub use error::GuestError;
 pub use plugin::{
-    ALLOWED_IMPORTS, LoadedPlugin, PluginInfo, PluginInstance, PluginRedactor, PluginShape, REDACTION_INTERFACE,
-    SUPPORTED_WIT_RANGE, import_allowed, wit_version_supported,
+    ALLOWED_IMPORTS, LoadedPlugin, PluginFinish, PluginInfo, PluginInstance, PluginRedactor,
+    PluginShape, REDACTION_INTERFACE, SUPPORTED_WIT_RANGE, import_allowed, wit_version_supported,
 };
 pub use sandbox::{Limits, Runtime};
 

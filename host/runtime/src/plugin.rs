@@ -368,7 +368,7 @@ impl PluginRedactor {
 
     /// Ends the run: the rest of the text, the counts by rule, and how many bytes of invalid
     /// UTF-8 the host replaced in the plugin's output.
-    pub fn finish(&mut self) -> Result<(Vec<u8>, Vec<(String, u64)>, u64), GuestError> {
+    pub fn finish(&mut self) -> Result<PluginFinish, GuestError> {
         let api = self
             .instance
             .bindings
@@ -386,8 +386,23 @@ impl PluginRedactor {
             .take(256)
             .map(|c| (printable(&c.rule), c.count))
             .collect();
-        Ok((text, report, self.utf8.replaced))
+        Ok(PluginFinish {
+            text,
+            counts: report,
+            invalid_utf8_bytes: self.utf8.replaced,
+        })
     }
+}
+
+/// The end of a plugin's run.
+#[derive(Clone, Debug, Default)]
+pub struct PluginFinish {
+    /// The rest of the text (valid UTF-8).
+    pub text: Vec<u8>,
+    /// Redactions by rule, as the plugin counted them.
+    pub counts: Vec<(String, u64)>,
+    /// Bytes of invalid UTF-8 in the plugin's output that the host replaced.
+    pub invalid_utf8_bytes: u64,
 }
 
 /// A plugin-chosen name made safe to print: control characters dropped, length capped.
