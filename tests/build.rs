@@ -23,7 +23,8 @@ const HOSTILE: &[&str] = &[
 ];
 
 fn main() {
-    let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let manifest_dir =
+        PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     // OUT_DIR is <target>/<profile>/build/<pkg>-<hash>/out: keep the plugins' target dir beside
     // the profile dir, so a change to the tests does not rebuild them from scratch.
@@ -38,8 +39,14 @@ fn main() {
     let hostile = manifest_dir.join("plugins");
     let acme = manifest_dir.join("../examples/plugin-acme");
     for workspace in [&hostile, &acme] {
-        println!("cargo:rerun-if-changed={}", workspace.join("Cargo.toml").display());
-        println!("cargo:rerun-if-changed={}", workspace.join("Cargo.lock").display());
+        println!(
+            "cargo:rerun-if-changed={}",
+            workspace.join("Cargo.toml").display()
+        );
+        println!(
+            "cargo:rerun-if-changed={}",
+            workspace.join("Cargo.lock").display()
+        );
         build(workspace, &target_dir);
     }
     let release = target_dir.join("wasm32-wasip2/release");
@@ -47,11 +54,18 @@ fn main() {
         let stem = name.replace('-', "_");
         let wasm = release.join(format!("{stem}.wasm"));
         if !wasm.is_file() {
-            fail(&format!("building the test plugins made no {}", wasm.display()));
+            fail(&format!(
+                "building the test plugins made no {}",
+                wasm.display()
+            ));
         }
         emit_rerun_from_depinfo(&release.join(format!("{stem}.d")));
         let var = format!("PLUGIN_{}", stem.to_uppercase());
-        let var = if var == "PLUGIN_PLUGIN_ACME" { "PLUGIN_ACME".to_string() } else { var };
+        let var = if var == "PLUGIN_PLUGIN_ACME" {
+            "PLUGIN_ACME".to_string()
+        } else {
+            var
+        };
         println!("cargo:rustc-env={var}={}", wasm.display());
     }
     println!("cargo:rustc-env=PLUGIN_ACME_SOURCE={}", acme.display());
@@ -62,7 +76,15 @@ fn build(workspace: &Path, target_dir: &Path) {
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(&cargo);
     cmd.current_dir(workspace)
-        .args(["build", "--release", "--locked", "--workspace", "--target", "wasm32-wasip2", "--target-dir"])
+        .args([
+            "build",
+            "--release",
+            "--locked",
+            "--workspace",
+            "--target",
+            "wasm32-wasip2",
+            "--target-dir",
+        ])
         .arg(target_dir);
     // The outer build's settings are for the host, not the plugins.
     for var in [
@@ -77,9 +99,11 @@ fn build(workspace: &Path, target_dir: &Path) {
     ] {
         cmd.env_remove(var);
     }
-    let status = cmd
-        .status()
-        .unwrap_or_else(|e| fail(&format!("cannot run `{cargo}` to build the test plugins: {e}")));
+    let status = cmd.status().unwrap_or_else(|e| {
+        fail(&format!(
+            "cannot run `{cargo}` to build the test plugins: {e}"
+        ))
+    });
     if !status.success() {
         fail(&format!(
             "building the test plugins in {} (`cargo build --release --target wasm32-wasip2`) failed; its errors are above",
@@ -90,7 +114,9 @@ fn build(workspace: &Path, target_dir: &Path) {
 
 /// One `rerun-if-changed` per source file the plugin was built from (not registry sources).
 fn emit_rerun_from_depinfo(depinfo: &Path) {
-    let Ok(text) = fs::read_to_string(depinfo) else { return };
+    let Ok(text) = fs::read_to_string(depinfo) else {
+        return;
+    };
     for dep in text
         .lines()
         .flat_map(|line| line.split_once(": ").map(|(_, deps)| deps))
@@ -111,7 +137,9 @@ fn check_wasm_target() {
     let installed = match out {
         Ok(out) if out.status.success() => {
             let dir = String::from_utf8_lossy(&out.stdout).trim().to_string();
-            fs::read_dir(&dir).map(|mut d| d.next().is_some()).unwrap_or(false)
+            fs::read_dir(&dir)
+                .map(|mut d| d.next().is_some())
+                .unwrap_or(false)
         }
         _ => false,
     };
@@ -126,6 +154,9 @@ fn check_wasm_target() {
 
 fn fail(message: &str) -> ! {
     eprintln!("\nerror: {message}\n");
-    println!("cargo:warning={}", message.lines().next().unwrap_or(message));
+    println!(
+        "cargo:warning={}",
+        message.lines().next().unwrap_or(message)
+    );
     std::process::exit(1);
 }

@@ -77,7 +77,11 @@ fn assert_hostile_stopped(plugin: &str, extra: &[&str], reason: &str) -> Run {
             cmd.args(["--strict"]);
         }
         let run = cmd.expect_code(code);
-        let file = std::path::Path::new(plugin).file_name().unwrap().to_string_lossy().into_owned();
+        let file = std::path::Path::new(plugin)
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
         run.assert_stderr_contains(&format!("plugin {file}"))
             .assert_stderr_contains(reason)
             .assert_stderr_contains("nothing was sent");
@@ -93,20 +97,34 @@ fn acme_plugin_redacts_acme_tokens_in_report() {
     let acme = log_with_secrets(&dir);
     let receiver = Receiver::start();
     let run = report(&dir, &receiver).args(["--plugin", ACME]).ok();
-    run.assert_stderr_contains("sent").assert_stderr_contains("acme-token×1");
+    run.assert_stderr_contains("sent")
+        .assert_stderr_contains("acme-token×1");
     let body = receiver.single().json();
     let log = body["log"].as_str().expect("log is a string");
     assert!(log.contains("acme acme_[REDACTED:acme-token]\n"), "{log}");
-    assert!(!log.contains(&acme) && !log.contains(SECRET) && !log.contains(TOKEN), "{log}");
-    assert!(log.contains("error: failed\n"), "the rest of the log is kept: {log}");
+    assert!(
+        !log.contains(&acme) && !log.contains(SECRET) && !log.contains(TOKEN),
+        "{log}"
+    );
+    assert!(
+        log.contains("error: failed\n"),
+        "the rest of the log is kept: {log}"
+    );
     let redactors = &body["metadata"]["redactors"];
     assert_eq!(redactors[1], "plugin-acme@0.1.0", "{redactors}");
-    assert!(redactors[0].as_str().is_some_and(|r| r.starts_with("exlogare-default@")), "{redactors}");
+    assert!(
+        redactors[0]
+            .as_str()
+            .is_some_and(|r| r.starts_with("exlogare-default@")),
+        "{redactors}"
+    );
     assert_nothing_printed(&run, &acme);
 }
 
 fn assert_nothing_printed(run: &Run, acme: &str) {
-    run.assert_never_printed(acme).assert_never_printed(SECRET).assert_never_printed(TOKEN);
+    run.assert_never_printed(acme)
+        .assert_never_printed(SECRET)
+        .assert_never_printed(TOKEN);
 }
 
 #[test]
@@ -115,9 +133,16 @@ fn acme_plugin_redacts_in_redact_and_keeps_bad_checksums() {
     let good = acme_token("0123456789abcdefghijklmnopqr");
     // The same shape with a wrong checksum is not an ACME token.
     let last = good.chars().last().unwrap();
-    let bad = format!("{}{}", &good[..good.len() - 1], if last == '0' { '1' } else { '0' });
+    let bad = format!(
+        "{}{}",
+        &good[..good.len() - 1],
+        if last == '0' { '1' } else { '0' }
+    );
     dir.create("in.log", format!("a {good} b\nc {bad} d\ne {good}x f\n"));
-    let run = dir.command().args(["redact", "--report", "--plugin", ACME, "in.log"]).ok();
+    let run = dir
+        .command()
+        .args(["redact", "--report", "--plugin", ACME, "in.log"])
+        .ok();
     assert_eq!(
         run.stdout(),
         format!("a acme_[REDACTED:acme-token] b\nc {bad} d\ne {good}x f\n"),
@@ -138,19 +163,34 @@ fn plugins_come_from_the_environment_and_the_project_config_in_order() {
         .args(["redact", "--report", "in.log"])
         .env("EXLOGARE_PLUGINS", format!("{ACME}:{ACME}"))
         .ok();
-    assert_eq!(run.stdout(), "x acme_[REDACTED:acme-token]\n", "{}", run.report());
+    assert_eq!(
+        run.stdout(),
+        "x acme_[REDACTED:acme-token]\n",
+        "{}",
+        run.report()
+    );
     // exlogare.toml
     dir.create("exlogare.toml", format!("plugins = [{ACME:?}]\n"));
     let run = dir.command().args(["redact", "in.log"]).ok();
-    assert_eq!(run.stdout(), "x acme_[REDACTED:acme-token]\n", "{}", run.report());
+    assert_eq!(
+        run.stdout(),
+        "x acme_[REDACTED:acme-token]\n",
+        "{}",
+        run.report()
+    );
     // In report, the payload lists them in the order they ran.
     dir.create("build.log", format!("x {good}\n"));
     let receiver = Receiver::start();
-    let run = report(&dir, &receiver).env("EXLOGARE_PLUGINS", format!("{ACME},{ACME}")).ok();
+    let run = report(&dir, &receiver)
+        .env("EXLOGARE_PLUGINS", format!("{ACME},{ACME}"))
+        .ok();
     run.assert_stderr_contains("sent ");
     let body = receiver.single().json();
     assert_eq!(body["log"], "x acme_[REDACTED:acme-token]\n");
-    let redactors = body["metadata"]["redactors"].as_array().expect("redactors").clone();
+    let redactors = body["metadata"]["redactors"]
+        .as_array()
+        .expect("redactors")
+        .clone();
     assert_eq!(redactors.len(), 3, "{redactors:?}");
     assert_eq!(redactors[1], "plugin-acme@0.1.0");
     assert_eq!(redactors[2], "plugin-acme@0.1.0");
@@ -159,7 +199,11 @@ fn plugins_come_from_the_environment_and_the_project_config_in_order() {
 #[test]
 fn an_endless_loop_is_stopped_by_the_deadline() {
     // The per-call limit is 10 s; the job deadline cuts it shorter.
-    assert_hostile_stopped(ENDLESS_LOOP, &["--deadline", "3s"], "ran past its time limit");
+    assert_hostile_stopped(
+        ENDLESS_LOOP,
+        &["--deadline", "3s"],
+        "ran past its time limit",
+    );
 }
 
 #[test]
@@ -173,10 +217,20 @@ fn an_endless_loop_is_stopped_by_the_per_call_limit() {
         .env(SECRET_NAME, SECRET)
         .args(["redact", "--plugin", ENDLESS_LOOP, "build.log"])
         .expect_code(7);
-    run.assert_stderr_contains("endless_loop.wasm (endless-loop@0.1.0) ran past its time limit (10s) in `redactor.push`")
-        .assert_never_printed(SECRET);
-    assert!(started.elapsed() < std::time::Duration::from_secs(60), "{}", run.report());
-    assert_eq!(run.stdout(), "", "nothing of the log is printed when a plugin fails");
+    run.assert_stderr_contains(
+        "endless_loop.wasm (endless-loop@0.1.0) ran past its time limit (10s) in `redactor.push`",
+    )
+    .assert_never_printed(SECRET);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(60),
+        "{}",
+        run.report()
+    );
+    assert_eq!(
+        run.stdout(),
+        "",
+        "nothing of the log is printed when a plugin fails"
+    );
 }
 
 #[test]
@@ -227,7 +281,8 @@ fn redact_fails_closed_on_a_hostile_plugin() {
         .env(SECRET_NAME, SECRET)
         .args(["redact", "--plugin", LEAKS_SECRET, "build.log"])
         .expect_code(7);
-    run.assert_stderr_contains("leaks_secret.wasm").assert_never_printed(SECRET);
+    run.assert_stderr_contains("leaks_secret.wasm")
+        .assert_never_printed(SECRET);
 }
 
 #[test]
@@ -262,12 +317,23 @@ fn inspect_shows_world_imports_metadata_and_verdict() {
         .find_map(|l| l.strip_prefix("sha256:    "))
         .expect("a sha256 line");
     assert_eq!(sha.len(), 64, "{}", run.report());
-    assert!(out.contains("wasi:cli/") && out.contains("allowed"), "{}", run.report());
+    assert!(
+        out.contains("wasi:cli/") && out.contains("allowed"),
+        "{}",
+        run.report()
+    );
     assert!(!out.contains("REFUSED"), "{}", run.report());
 
-    let run = dir.command().args(["plugin", "inspect", READS_FILES]).expect_code(7);
+    let run = dir
+        .command()
+        .args(["plugin", "inspect", READS_FILES])
+        .expect_code(7);
     let out = run.stdout();
-    assert!(out.contains("REFUSED") && out.contains("wasi:filesystem/"), "{}", run.report());
+    assert!(
+        out.contains("REFUSED") && out.contains("wasi:filesystem/"),
+        "{}",
+        run.report()
+    );
     assert!(out.contains("import check: FAILED"), "{}", run.report());
 }
 
@@ -276,27 +342,52 @@ fn inspect_sha256_matches_sha256sum() {
     let Ok(out) = std::process::Command::new("sha256sum").arg(ACME).output() else {
         return; // no sha256sum here: the length check above stands
     };
-    let want = String::from_utf8_lossy(&out.stdout).split_whitespace().next().unwrap_or("").to_string();
+    let want = String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .to_string();
     let run = Dir::new().command().args(["plugin", "inspect", ACME]).ok();
-    assert!(run.stdout().contains(&format!("sha256:    {want}")), "{}", run.report());
+    assert!(
+        run.stdout().contains(&format!("sha256:    {want}")),
+        "{}",
+        run.report()
+    );
 }
 
 #[test]
 fn the_second_run_loads_the_compiled_plugin_from_the_cache() {
     let dir = Dir::new();
     let first = dir.command().args(["plugin", "inspect", ACME]).ok();
-    assert!(first.stdout().contains("compiled:  compiled now and cached"), "{}", first.report());
+    assert!(
+        first
+            .stdout()
+            .contains("compiled:  compiled now and cached"),
+        "{}",
+        first.report()
+    );
     let second = dir.command().args(["plugin", "inspect", ACME]).ok();
-    assert!(second.stdout().contains("compiled:  cache hit"), "{}", second.report());
+    assert!(
+        second.stdout().contains("compiled:  cache hit"),
+        "{}",
+        second.report()
+    );
     // The same cache serves `report`, which says so under EXLOGARE_TIMING.
     log_with_secrets(&dir);
     let receiver = Receiver::start();
-    let run = report(&dir, &receiver).args(["--plugin", ACME]).env("EXLOGARE_TIMING", "1").ok();
+    let run = report(&dir, &receiver)
+        .args(["--plugin", ACME])
+        .env("EXLOGARE_TIMING", "1")
+        .ok();
     run.assert_stderr_contains("timing: plugin plugin_acme.wasm: cache hit");
     // The cache holds private files only.
     let entries: Vec<_> = std::fs::read_dir(dir.path().join(".cache"))
         .expect("the cache dir")
         .filter_map(Result::ok)
         .collect();
-    assert!(entries.iter().any(|e| e.file_name().to_string_lossy().ends_with(".cwasm")));
+    assert!(
+        entries
+            .iter()
+            .any(|e| e.file_name().to_string_lossy().ends_with(".cwasm"))
+    );
 }

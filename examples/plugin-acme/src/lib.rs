@@ -110,7 +110,9 @@ impl Scanner {
             let rest = &text[i..];
             let visible = rest.len().min(TOKEN_LEN);
             let could_be = rest[..visible.min(PREFIX.len())] == PREFIX[..visible.min(PREFIX.len())]
-                && rest[PREFIX.len().min(visible)..visible].iter().all(|&b| is_token_char(b));
+                && rest[PREFIX.len().min(visible)..visible]
+                    .iter()
+                    .all(|&b| is_token_char(b));
             if !could_be {
                 i += 1;
                 continue;
@@ -237,7 +239,11 @@ mod tests {
         let text = format!("key={t} and again ({t})\nend {t}");
         let want = "key=acme_[REDACTED:acme-token] and again (acme_[REDACTED:acme-token])\nend acme_[REDACTED:acme-token]";
         for piece in 1..=text.len() {
-            assert_eq!(redact_in_pieces(&text, piece), (want.to_string(), 3), "piece {piece}");
+            assert_eq!(
+                redact_in_pieces(&text, piece),
+                (want.to_string(), 3),
+                "piece {piece}"
+            );
         }
     }
 
@@ -246,7 +252,12 @@ mod tests {
         let t = token("0123456789abcdefghijklmnopqr");
         let mut bad = t.clone();
         bad.replace_range(t.len() - 1.., if t.ends_with('0') { "1" } else { "0" });
-        for text in [bad.clone(), format!("{t}x"), format!("x{t}"), format!("{t}_")] {
+        for text in [
+            bad.clone(),
+            format!("{t}x"),
+            format!("x{t}"),
+            format!("{t}_"),
+        ] {
             for piece in [1, 7, 100] {
                 assert_eq!(redact_in_pieces(&text, piece), (text.clone(), 0), "{text}");
             }

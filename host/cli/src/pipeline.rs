@@ -39,27 +39,54 @@ pub struct Options {
     pub redactor: RedactorOptions,
 }
 
-/// A plugin stage: the plugin, and the end of its previous output kept so that a secret cut
-/// between two outputs is still found.
-struct Stage<'a> {
-    plugin: PluginRedactor,
+/// Searches a stream of outputs for known values, keeping the end of the previous output
+/// (the longest needle minus one byte) so that a value cut between two outputs is still found.
+struct LeakGuard<'a> {
     scanner: &'a LeakScanner,
     overlap: Vec<u8>,
+}
+
+impl<'a> LeakGuard<'a> {
+    fn new(scanner: &'a LeakScanner) -> LeakGuard<'a> {
+        LeakGuard {
+            scanner,
+            overlap: Vec::new(),
+        }
+    }
+
+    /// The first known value in the stream so far that ends in `out`, if any.
+    fn check(&mut self, out: &[u8]) -> Option<exlogare_redact::Leak> {
+        if self.scanner.is_empty() {
+            return None;
+        }
+        let keep = self.scanner.max_needle_len().saturating_sub(1);
+        let mut seam = std::mem::take(&mut self.overlap);
+        seam.extend_from_slice(&out[..out.len().min(keep)]);
+        let leak = self.scanner.find(&seam).or_else(|| self.scanner.find(out));
+        self.overlap = if out.len() >= keep {
+            out[out.len() - keep..].to_vec()
+        } else {
+            // `seam` is the old overlap followed by all of `out`.
+            let from = seam.len().saturating_sub(keep);
+            seam.split_off(from)
+        };
+        leak
+    }
+}
+
+/// A plugin stage: the plugin, and the leak check on what it produces.
+struct Stage<'a> {
+    plugin: PluginRedactor,
+    guard: LeakGuard<'a>,
 }
 
 impl Stage<'_> {
     /// Searches this stage's next output for known values; a hit fails the run, naming the
     /// plugin (never the value).
     fn check(&mut self, out: &[u8]) -> Result<(), Failure> {
-        if self.scanner.is_empty() {
-            return Ok(());
-        }
-        let keep = self.scanner.max_needle_len().saturating_sub(1);
-        let mut seam = std::mem::take(&mut self.overlap);
-        seam.extend_from_slice(&out[..out.len().min(keep)]);
-        let leak = self.scanner.find(&seam).or_else(|| self.scanner.find(out));
-        if let Some(leak) = leak {
-            return Err(Failure::new(
+        match self.guard.check(out) {
+            None => Ok(()),
+            Some(leak) => Err(Failure::new(
                 Kind::Redaction,
                 format!(
                     "blocked: the output of {} held the value of {} ({} form), so nothing was sent",
@@ -68,16 +95,8 @@ impl Stage<'_> {
                     leak.encoding
                 ),
             )
-            .hint("remove or fix that plugin: it put a known secret back into the log (the value itself is never printed)"));
+            .hint("remove or fix that plugin: it put a known secret back into the log (the value itself is never printed)")),
         }
-        self.overlap = if out.len() >= keep {
-            out[out.len() - keep..].to_vec()
-        } else {
-            // `seam` is the old overlap followed by all of `out`.
-            let from = seam.len().saturating_sub(keep);
-            seam.split_off(from)
-        };
-        Ok(())
     }
 }
 
@@ -126,8 +145,7 @@ pub fn run(
         .into_iter()
         .map(|plugin| Stage {
             plugin,
-            scanner,
-            overlap: Vec::new(),
+            guard: LeakGuard::new(scanner),
         })
         .collect();
     let write_failed = |e: io::Error| Failure::new(Kind::Input, format!("cannot write the redacted log: {e}"));
@@ -168,4 +186,49 @@ pub fn describe_redactions(redactions: &[(String, u64)]) -> String {
         .map(|(rule, n)| format!("{rule}×{n}"))
         .collect();
     format!("redacted {total} ({})", list.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use exlogare_redact::KnownSecret;
+
+    fn scanner() -> LeakScanner {
+        LeakScanner::new(
+            &[KnownSecret {
+                name: "DB_PASSWORD".into(),
+                value: "s3cr3t-v4lue-xyz".into(),
+            }],
+            8,
+        )
+    }
+
+    #[test]
+    fn a_value_cut_between_outputs_is_found() {
+        let scanner = scanner();
+        for cut in 1..16 {
+            let text = b"before s3cr3t-v4lue-xyz after";
+            let at = 7 + cut;
+            let mut guard = LeakGuard::new(&scanner);
+            assert!(guard.check(&text[..at]).is_none(), "cut {cut}");
+            let leak = guard.check(&text[at..]).expect("found across the cut");
+            assert_eq!(leak.name, "DB_PASSWORD");
+        }
+    }
+
+    #[test]
+    fn a_value_spread_over_many_tiny_outputs_is_found() {
+        let scanner = scanner();
+        let mut guard = LeakGuard::new(&scanner);
+        let found = b"xx s3cr3t-v4lue-xyz".iter().any(|b| guard.check(std::slice::from_ref(b)).is_some());
+        assert!(found);
+    }
+
+    #[test]
+    fn clean_outputs_pass() {
+        let scanner = scanner();
+        let mut guard = LeakGuard::new(&scanner);
+        assert!(guard.check(b"s3cr3t-v4lue").is_none());
+        assert!(guard.check(b" and [REDACTED:DB_PASSWORD]").is_none());
+    }
 }

@@ -84,7 +84,10 @@ fn misbehave(_: &Redactor, _: Vec<u8>) -> Vec<u8> {
 fn misbehave(r: &Redactor, chunk: Vec<u8>) -> Vec<u8> {
     // A known secret in stderr: the host shows stderr when a plugin fails, scrubbed.
     let secret = r.secrets.first().map(String::as_str).unwrap_or("");
-    eprintln!("panics plugin: about to fail on a {}-byte chunk; secret {secret}", chunk.len());
+    eprintln!(
+        "panics plugin: about to fail on a {}-byte chunk; secret {secret}",
+        chunk.len()
+    );
     panic!("this plugin always panics");
 }
 
