@@ -122,5 +122,7 @@ fn is_private_file(path: &Path) -> bool {
 
 fn current_uid() -> u32 {
     // The owner of a file we just created is our effective uid; avoid libc for one number.
-    fs::metadata("/proc/self").map(|m| m.uid()).unwrap_or(u32::MAX)
+    fs::metadata("/proc/self")
+        .map(|m| m.uid())
+        .unwrap_or(u32::MAX)
 }
