@@ -3,14 +3,16 @@
 //! receiver on 127.0.0.1 that records what arrived. A failing assertion prints the command,
 //! its directory, status, stdout and stderr, so each test stays a few lines of intent.
 
+pub mod proxy;
 pub mod receiver;
+pub mod tls;
 
 use std::ffi::OsStr;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-pub use receiver::{Reply, Received, Receiver};
+pub use receiver::{Received, Receiver, Reply};
 
 /// The `exlogare` binary under test: `EXLOGARE_BIN`, else the one built beside this test.
 pub fn binary() -> PathBuf {
@@ -240,8 +242,14 @@ pub fn gitlab_failed_job() -> Vec<(&'static str, &'static str)> {
         ("CI_JOB_STAGE", "test"),
         ("CI_COMMIT_REF_NAME", "feature/login"),
         ("CI_COMMIT_SHA", "3f786850e387550fdab836ed7e6dc881de23001b"),
-        ("CI_PIPELINE_URL", "https://gitlab.example.com/acme/payments/api/-/pipelines/987654"),
-        ("CI_JOB_URL", "https://gitlab.example.com/acme/payments/api/-/jobs/123456789"),
+        (
+            "CI_PIPELINE_URL",
+            "https://gitlab.example.com/acme/payments/api/-/pipelines/987654",
+        ),
+        (
+            "CI_JOB_URL",
+            "https://gitlab.example.com/acme/payments/api/-/jobs/123456789",
+        ),
         ("CI_SERVER_URL", "https://gitlab.example.com"),
         ("CI_JOB_TOKEN", "glcbt-64_jobtokenvalue0123456789abcdef"),
         (

@@ -25,6 +25,9 @@ pub enum Command {
     /// Show the detected CI, its variables (secret values hidden), the settings and where
     /// each comes from, and check the endpoint can be reached (sends no log, no token).
     Doctor(DoctorArgs),
+    /// Send payloads kept in the spool after a failed delivery; each is removed once the
+    /// server has accepted it.
+    Send(crate::send::SendArgs),
     /// Redaction plugins: look inside one before using it.
     #[command(subcommand)]
     Plugin(PluginCommand),
@@ -120,6 +123,12 @@ pub struct ReportArgs {
     /// Allow plain http:// to a non-loopback host (sends the token in clear) [env: EXLOGARE_ALLOW_HTTP]
     #[arg(long)]
     pub allow_http: bool,
+    /// Compress the upload: none or gzip (Content-Encoding: gzip) [default: none] [env: EXLOGARE_COMPRESS]
+    #[arg(long, value_name = "none|gzip")]
+    pub compress: Option<String>,
+    /// Where a payload that could not be delivered is kept [default: $CI_PROJECT_DIR/.exlogare-spool] [env: EXLOGARE_SPOOL_DIR]
+    #[arg(long, value_name = "DIR")]
+    pub spool_dir: Option<PathBuf>,
     /// Extra metadata, repeatable: --meta team=payments
     #[arg(long, value_name = "KEY=VALUE")]
     pub meta: Vec<String>,

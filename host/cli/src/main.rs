@@ -8,6 +8,7 @@
 mod budget;
 mod cli;
 mod context;
+mod delivery;
 mod doctor;
 mod failure;
 mod logsource;
@@ -19,6 +20,7 @@ mod report;
 mod run_cmd;
 mod scrub;
 mod secrets;
+mod send;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -44,6 +46,7 @@ fn main() -> ExitCode {
     let finish = match &cli.command {
         cli::Command::Report(args) => report::run(args, started),
         cli::Command::Redact(args) => redact::run(args),
+        cli::Command::Send(args) => send::run(args, started),
         cli::Command::Plugin(cli::PluginCommand::Inspect(args)) => plugins::run_inspect(args),
         cli::Command::Run(args) => return ExitCode::from(run_cmd::run(args)),
         cli::Command::Doctor(args) => return ExitCode::from(doctor::run(args)),

@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::time::Instant;
 
-use exlogare_deliver::{Endpoint, Request, Uploader, UploaderConfig};
+use exlogare_deliver::Endpoint;
 use exlogare_runtime::{DefaultGuest, JobInput, Limits, LogInfo, NormalizeOptions, RedactorOptions, Runtime};
 use exlogare_settings::{ByteSize, Compress, Layer, When};
 use sha2::{Digest, Sha256};
@@ -39,6 +39,8 @@ fn flags(args: &ReportArgs) -> Result<Layer, Failure> {
             .transpose()?,
         ca_file: args.ca_file.clone(),
         allow_http: args.allow_http.then_some(true),
+        compress: args.compress.as_deref().map(Compress::parse).transpose()?,
+        spool_dir: args.spool_dir.clone(),
         ..Layer::default()
     })
 }
@@ -151,16 +153,7 @@ fn report(args: &ReportArgs, ctx: &Context, scrubber: &Scrubber, started: Instan
         },
     };
     let body = build_body(&mut guest, &input, &excerpt)?;
-    if let Some(leak) = scrubber.scanner().find(&body) {
-        return Err(Failure::new(
-            Kind::Redaction,
-            format!(
-                "blocked: the payload still held the value of {} ({} form) after redaction, so nothing was sent",
-                leak.name, leak.encoding
-            ),
-        )
-        .hint("this is a bug in a redactor; please report it (the value itself is never printed)"));
-    }
+    check_leaks(scrubber, &body)?;
 
     let mut facts = vec![format!(
         "{} of log read, {} in the payload{}",
@@ -208,38 +201,38 @@ fn report(args: &ReportArgs, ctx: &Context, scrubber: &Scrubber, started: Instan
         ));
     }
     let token = ctx.token.as_deref().unwrap_or_default();
-    let uploader = Uploader::new(&UploaderConfig {
-        ca_file: s.ca_file.value.clone(),
-        ..UploaderConfig::default()
-    })
-    .map_err(|e| Failure::new(Kind::Config, e.to_string()))?;
-    if s.compress.value == Compress::Gzip {
-        facts.push("gzip requested but not yet supported; sent uncompressed".into());
+    let log_bytes = excerpt.head.len() + excerpt.tail.len();
+    let mut excerpt = excerpt;
+    let mut input = input;
+    let mut shrink = |max: usize| -> Result<Option<(Vec<u8>, usize)>, Failure> {
+        // A 413: keep less of the log (its head and, above all, its tail), rebuild in the sandbox.
+        let smaller = excerpt.shrink(max);
+        let kept = smaller.head.len() + smaller.tail.len();
+        if kept >= excerpt.head.len() + excerpt.tail.len() {
+            return Ok(None);
+        }
+        input.log.bytes_omitted = smaller.omitted();
+        let body = build_body(&mut guest, &input, &smaller)?;
+        check_leaks(scrubber, &body)?;
+        excerpt = smaller;
+        Ok(Some((body, kept)))
+    };
+    crate::delivery::deliver_report(ctx, scrubber, &endpoint, token, deadline, body, log_bytes, &mut facts, &mut shrink)
+}
+
+/// Refuses a body that still holds a known secret value (a redactor bug).
+fn check_leaks(scrubber: &Scrubber, body: &[u8]) -> Result<(), Failure> {
+    match scrubber.scanner().find(body) {
+        None => Ok(()),
+        Some(leak) => Err(Failure::new(
+            Kind::Redaction,
+            format!(
+                "blocked: the payload still held the value of {} ({} form) after redaction, so nothing was sent",
+                leak.name, leak.encoding
+            ),
+        )
+        .hint("this is a bug in a redactor; please report it (the value itself is never printed)")),
     }
-    let key = idempotency_key(&body);
-    let delivered = uploader
-        .send(&Request {
-            endpoint: &endpoint,
-            token,
-            body: &body,
-            idempotency_key: &key,
-        })
-        .map_err(|e| {
-            let kind = match &e {
-                exlogare_deliver::DeliveryError::Http { status: 401 | 403, .. } => Kind::Auth,
-                exlogare_deliver::DeliveryError::Http { .. } => Kind::Server,
-                exlogare_deliver::DeliveryError::Network { .. } => Kind::Network,
-                exlogare_deliver::DeliveryError::Setup(_) => Kind::Config,
-            };
-            Failure::new(kind, format!("NOT sent: {e}; {}", facts.join("; ")))
-        })?;
-    Ok(format!(
-        "sent {} payload to {endpoint}: HTTP {} {}; {}",
-        human(body.len() as u64),
-        delivered.status,
-        delivered.reason,
-        facts.join("; ")
-    ))
 }
 
 /// Builds the JSON body in the sandbox from the kept parts of the log.

@@ -1,19 +1,31 @@
-//! The HTTP client: one POST of a finished payload, its outcome classified.
+//! The HTTP client: POSTs a finished payload, retrying what is worth retrying, and never past
+//! the deadline.
+//!
+//! reqwest with rustls: the trust store is the system's (rustls-native-certs, which also honours
+//! `SSL_CERT_FILE`/`SSL_CERT_DIR`) plus the bundled Mozilla roots plus any `--ca-file`.
+//! Proxies come from `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY`/`NO_PROXY` (either case), with
+//! credentials taken from the proxy URL; those credentials are scrubbed from every message.
 
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::endpoint::Endpoint;
+use crate::retry::{RetryPolicy, Verdict, parse_retry_after, verdict};
+
+/// An attempt is not started with less time than this left.
+const MIN_ATTEMPT: Duration = Duration::from_millis(200);
 
 /// How the client is built.
 #[derive(Clone, Debug)]
 pub struct UploaderConfig {
-    /// Extra CA certificates (PEM), added to the system's trust store.
-    pub ca_file: Option<PathBuf>,
-    /// Time to establish a connection.
+    /// Extra CA certificates (PEM files), added to the system's trust store.
+    pub ca_files: Vec<PathBuf>,
+    /// Time to establish a connection (capped by the time left).
     pub connect_timeout: Duration,
-    /// Time one attempt may take.
+    /// Time one attempt may take (capped by the time left).
     pub attempt_timeout: Duration,
+    /// The spacing of retries.
+    pub retry: RetryPolicy,
     /// The User-Agent.
     pub user_agent: String,
 }
@@ -21,12 +33,23 @@ pub struct UploaderConfig {
 impl Default for UploaderConfig {
     fn default() -> Self {
         UploaderConfig {
-            ca_file: None,
+            ca_files: Vec::new(),
             connect_timeout: Duration::from_secs(10),
             attempt_timeout: Duration::from_secs(60),
+            retry: RetryPolicy::default(),
             user_agent: format!("exlogare/{}", env!("CARGO_PKG_VERSION")),
         }
     }
+}
+
+/// How the body travels.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Encoding {
+    /// As is.
+    #[default]
+    Identity,
+    /// `Content-Encoding: gzip`.
+    Gzip,
 }
 
 /// One payload to send.
@@ -40,6 +63,8 @@ pub struct Request<'a> {
     pub body: &'a [u8],
     /// Same for every attempt of one payload.
     pub idempotency_key: &'a str,
+    /// Compression on the wire.
+    pub encoding: Encoding,
 }
 
 /// The server accepted the payload.
@@ -53,17 +78,24 @@ pub struct Delivered {
     pub body_excerpt: String,
     /// Attempts made.
     pub attempts: u32,
+    /// Why each earlier attempt was retried (`HTTP 503`, `connection reset`...).
+    pub retried: Vec<String>,
+    /// Bytes on the wire (after compression).
+    pub wire_bytes: u64,
 }
 
-/// Why a payload was not delivered. Never contains the token.
+/// Why a payload was not delivered. Never contains the token nor proxy credentials.
 #[derive(Debug, thiserror::Error)]
 pub enum DeliveryError {
     /// The client could not be set up (bad CA file...).
     #[error("cannot set up the HTTP client: {0}")]
     Setup(String),
-    /// No HTTP answer: DNS, connection refused or reset, TLS, timeout.
+    /// No HTTP answer: DNS, connection refused or reset, TLS.
     #[error("could not reach {endpoint}: {reason}")]
     Network { endpoint: String, reason: String },
+    /// No answer in time.
+    #[error("no answer from {endpoint} within {}", secs(*.after))]
+    Timeout { endpoint: String, after: Duration },
     /// The server answered with an error status.
     #[error("{endpoint} answered HTTP {status}{}{}", reason_of(.reason), excerpt_of(.body_excerpt))]
     Http {
@@ -71,7 +103,89 @@ pub enum DeliveryError {
         status: u16,
         reason: String,
         body_excerpt: String,
+        /// The server's `Retry-After`, if any.
+        retry_after: Option<Duration>,
     },
+}
+
+impl DeliveryError {
+    /// The HTTP status, when the server answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            DeliveryError::Http { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// A few words for the summary of retried attempts.
+    fn short(&self) -> String {
+        match self {
+            DeliveryError::Setup(_) => "setup".into(),
+            DeliveryError::Network { reason, .. } => {
+                let r = reason.to_ascii_lowercase();
+                if r.contains("refused") {
+                    "connection refused".into()
+                } else if r.contains("reset") || r.contains("closed") || r.contains("incomplete") {
+                    "connection closed".into()
+                } else {
+                    "network error".into()
+                }
+            }
+            DeliveryError::Timeout { .. } => "timeout".into(),
+            DeliveryError::Http { status, .. } => format!("HTTP {status}"),
+        }
+    }
+}
+
+/// Why delivery stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// The server refused the payload for good (400, 401, 403, 404, 422...), or the client
+    /// could not be set up.
+    Permanent,
+    /// The server refused it as too large (413): shrink and try again.
+    TooLarge,
+    /// Out of time: the deadline came before an attempt succeeded.
+    Deadline,
+    /// The server asked to come back (`Retry-After`) later than the deadline allows.
+    RetryAfterTooLong(Duration),
+}
+
+/// A payload that was not delivered.
+#[derive(Debug)]
+pub struct Undelivered {
+    /// The last attempt's error.
+    pub error: Box<DeliveryError>,
+    /// Attempts made.
+    pub attempts: u32,
+    /// Why there is no further attempt.
+    pub stop: Stop,
+    /// Why each earlier attempt was retried.
+    pub retried: Vec<String>,
+}
+
+impl std::fmt::Display for Undelivered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.error)?;
+        let tries = if self.attempts == 1 {
+            "1 attempt".to_string()
+        } else {
+            format!("{} attempts", self.attempts)
+        };
+        match self.stop {
+            Stop::Permanent | Stop::TooLarge => write!(f, " ({tries}; not retried)"),
+            Stop::Deadline => write!(f, " ({tries}; gave up at the deadline)"),
+            Stop::RetryAfterTooLong(wait) => write!(
+                f,
+                " ({tries}; the server asked to retry after {}, past the deadline)",
+                secs(wait)
+            ),
+        }
+    }
+}
+
+fn secs(d: Duration) -> String {
+    format!("{:.1} s", d.as_secs_f64())
 }
 
 fn reason_of(reason: &str) -> String {
@@ -94,23 +208,29 @@ fn excerpt_of(excerpt: &str) -> String {
 pub struct Uploader {
     client: reqwest::Client,
     runtime: tokio::runtime::Runtime,
+    config: UploaderConfig,
+    /// Proxy credentials found in the environment, scrubbed from every message.
+    hidden: Vec<String>,
 }
 
 impl Uploader {
     /// Builds the client.
     pub fn new(config: &UploaderConfig) -> Result<Uploader, DeliveryError> {
+        let hidden = proxy_credentials();
         let mut builder = reqwest::Client::builder()
             .use_rustls_tls()
             .connect_timeout(config.connect_timeout)
-            .timeout(config.attempt_timeout)
             .user_agent(config.user_agent.clone())
             .redirect(reqwest::redirect::Policy::none());
-        if let Some(path) = &config.ca_file {
+        for path in &config.ca_files {
             let pem = std::fs::read(path).map_err(|e| {
                 DeliveryError::Setup(format!("cannot read CA file {}: {e}", path.display()))
             })?;
             let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
-                DeliveryError::Setup(format!("CA file {} is not PEM certificates: {e}", path.display()))
+                DeliveryError::Setup(format!(
+                    "CA file {} is not PEM certificates: {e}",
+                    path.display()
+                ))
             })?;
             if certs.is_empty() {
                 return Err(DeliveryError::Setup(format!(
@@ -124,44 +244,175 @@ impl Uploader {
         }
         let client = builder
             .build()
-            .map_err(|e| DeliveryError::Setup(error_chain(&e)))?;
+            .map_err(|e| DeliveryError::Setup(scrub(&error_chain(&e), &hidden)))?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(|e| DeliveryError::Setup(e.to_string()))?;
-        Ok(Uploader { client, runtime })
+        Ok(Uploader {
+            client,
+            runtime,
+            config: config.clone(),
+            hidden,
+        })
     }
 
-    /// POSTs one payload once.
-    pub fn send(&self, request: &Request<'_>) -> Result<Delivered, DeliveryError> {
-        self.runtime.block_on(self.attempt(request))
+    /// Delivers one payload: attempts, and retries what is worth retrying with a jittered
+    /// exponential backoff (or the server's `Retry-After`), until it is accepted, refused for
+    /// good, or `deadline` comes. Returns by `deadline` (give or take a few milliseconds).
+    pub fn deliver(
+        &self,
+        request: &Request<'_>,
+        deadline: Instant,
+    ) -> Result<Delivered, Undelivered> {
+        let wire: Vec<u8> = match request.encoding {
+            Encoding::Identity => request.body.to_vec(),
+            Encoding::Gzip => gzip(request.body).map_err(|e| Undelivered {
+                error: Box::new(DeliveryError::Setup(format!(
+                    "cannot gzip the payload: {e}"
+                ))),
+                attempts: 0,
+                stop: Stop::Permanent,
+                retried: Vec::new(),
+            })?,
+        };
+        self.runtime
+            .block_on(self.deliver_async(request, &wire, deadline))
     }
 
-    async fn attempt(&self, request: &Request<'_>) -> Result<Delivered, DeliveryError> {
+    async fn deliver_async(
+        &self,
+        request: &Request<'_>,
+        wire: &[u8],
+        deadline: Instant,
+    ) -> Result<Delivered, Undelivered> {
+        let mut attempts = 0u32;
+        let mut retried: Vec<String> = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            attempts += 1;
+            let timeout = self.config.attempt_timeout.min(left);
+            let result = self.attempt(request, wire, timeout).await;
+            let error = match result {
+                Ok(mut delivered) => {
+                    delivered.attempts = attempts;
+                    delivered.retried = retried;
+                    return Ok(delivered);
+                }
+                Err(e) => e,
+            };
+            let give_up = |error, stop, retried| {
+                Err(Undelivered {
+                    error: Box::new(error),
+                    attempts,
+                    stop,
+                    retried,
+                })
+            };
+            let (v, retry_after) = match &error {
+                DeliveryError::Setup(_) => (Verdict::Permanent, None),
+                DeliveryError::Network { .. } | DeliveryError::Timeout { .. } => {
+                    (Verdict::Retry, None)
+                }
+                DeliveryError::Http {
+                    status,
+                    retry_after,
+                    ..
+                } => (verdict(*status), *retry_after),
+            };
+            match v {
+                Verdict::Done | Verdict::Permanent => {
+                    return give_up(error, Stop::Permanent, retried);
+                }
+                Verdict::TooLarge => return give_up(error, Stop::TooLarge, retried),
+                Verdict::Retry => {}
+            }
+            let wait = retry_after.unwrap_or_else(|| self.config.retry.backoff(attempts));
+            let left = deadline.saturating_duration_since(Instant::now());
+            if wait + MIN_ATTEMPT > left {
+                let stop = match retry_after {
+                    Some(asked) if asked + MIN_ATTEMPT > left && left > MIN_ATTEMPT => {
+                        Stop::RetryAfterTooLong(asked)
+                    }
+                    _ => Stop::Deadline,
+                };
+                return give_up(error, stop, retried);
+            }
+            retried.push(error.short());
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// One POST, within `timeout`.
+    async fn attempt(
+        &self,
+        request: &Request<'_>,
+        wire: &[u8],
+        timeout: Duration,
+    ) -> Result<Delivered, DeliveryError> {
         let endpoint = request.endpoint.to_string();
-        let response = self
+        if timeout < MIN_ATTEMPT {
+            return Err(DeliveryError::Timeout {
+                endpoint,
+                after: Duration::ZERO,
+            });
+        }
+        let mut builder = self
             .client
             .post(request.endpoint.url().clone())
+            .timeout(timeout)
             .bearer_auth(request.token)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .header("Idempotency-Key", request.idempotency_key)
-            .body(request.body.to_vec())
-            .send()
-            .await
-            .map_err(|e| DeliveryError::Network {
-                endpoint: endpoint.clone(),
-                reason: error_chain(&e),
-            })?;
-        let status = response.status();
+            .header("Idempotency-Key", request.idempotency_key);
+        if request.encoding == Encoding::Gzip {
+            builder = builder.header(reqwest::header::CONTENT_ENCODING, "gzip");
+        }
+        let started = Instant::now();
+        let exchange = async {
+            let response = builder.body(wire.to_vec()).send().await?;
+            let status = response.status();
+            let retry_after = response
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| parse_retry_after(v, SystemTime::now()));
+            let body = response.bytes().await.unwrap_or_default();
+            Ok::<_, reqwest::Error>((status, retry_after, body))
+        };
+        // reqwest's timeout covers the whole exchange; this outer one is a belt and braces.
+        let outcome =
+            match tokio::time::timeout(timeout + Duration::from_millis(50), exchange).await {
+                Ok(outcome) => outcome,
+                Err(_) => {
+                    return Err(DeliveryError::Timeout {
+                        endpoint,
+                        after: started.elapsed(),
+                    });
+                }
+            };
+        let (status, retry_after, body) = outcome.map_err(|e| {
+            if e.is_timeout() {
+                DeliveryError::Timeout {
+                    endpoint: endpoint.clone(),
+                    after: started.elapsed(),
+                }
+            } else {
+                DeliveryError::Network {
+                    endpoint: endpoint.clone(),
+                    reason: scrub(&error_chain(&e), &self.hidden),
+                }
+            }
+        })?;
         let reason = status.canonical_reason().unwrap_or("").to_string();
-        let body = response.bytes().await.unwrap_or_default();
-        let body_excerpt = excerpt(&body);
+        let body_excerpt = scrub(&excerpt(&body), &self.hidden);
         if status.is_success() {
             Ok(Delivered {
                 status: status.as_u16(),
                 reason,
                 body_excerpt,
                 attempts: 1,
+                retried: Vec::new(),
+                wire_bytes: wire.len() as u64,
             })
         } else {
             Err(DeliveryError::Http {
@@ -169,9 +420,21 @@ impl Uploader {
                 status: status.as_u16(),
                 reason,
                 body_excerpt,
+                retry_after,
             })
         }
     }
+}
+
+/// Gzips a body.
+fn gzip(body: &[u8]) -> std::io::Result<Vec<u8>> {
+    use std::io::Write;
+    let mut gz = flate2::write::GzEncoder::new(
+        Vec::with_capacity(body.len() / 4),
+        flate2::Compression::default(),
+    );
+    gz.write_all(body)?;
+    gz.finish()
 }
 
 /// The first 200 characters of a response body, on one line.
@@ -194,4 +457,118 @@ fn error_chain(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+/// The user:password parts of the proxy URLs in the environment (both spellings, raw and
+/// percent-decoded), longest first.
+fn proxy_credentials() -> Vec<String> {
+    let mut found = Vec::new();
+    for name in [
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+    ] {
+        let Some(value) = std::env::var_os(name) else {
+            continue;
+        };
+        let value = value.to_string_lossy().into_owned();
+        let with_scheme = if value.contains("://") {
+            value.clone()
+        } else {
+            format!("http://{value}")
+        };
+        if let Ok(url) = reqwest::Url::parse(&with_scheme)
+            && let Some(password) = url.password().filter(|p| !p.is_empty())
+        {
+            found.push(password.to_string());
+            if let Ok(decoded) = percent_decode(password) {
+                found.push(decoded);
+            }
+        }
+        // The raw userinfo, in case a message quotes the URL.
+        if let Some((userinfo, _)) = with_scheme
+            .split_once("://")
+            .and_then(|(_, rest)| rest.rsplit_once('@'))
+            .filter(|(u, _)| u.contains(':'))
+        {
+            found.push(userinfo.to_string());
+        }
+    }
+    found.retain(|s| s.len() >= 3);
+    found.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    found.dedup();
+    found
+}
+
+fn percent_decode(text: &str) -> Result<String, std::string::FromUtf8Error> {
+    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let (Some(hi), Some(lo)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
+        {
+            out.push(hi << 4 | lo);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8(out)
+}
+
+/// `text` with each of `hidden` replaced by `***`.
+fn scrub(text: &str, hidden: &[String]) -> String {
+    let mut out = text.to_string();
+    for h in hidden {
+        if out.contains(h.as_str()) {
+            out = out.replace(h.as_str(), "***");
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scrubs_and_decodes() {
+        assert_eq!(percent_decode("p%40ss").unwrap(), "p@ss");
+        assert_eq!(percent_decode("100%").unwrap(), "100%");
+        assert_eq!(
+            scrub(
+                "proxy u:p@ss@h failed, p@ss",
+                &["u:p@ss".into(), "p@ss".into()]
+            ),
+            "proxy ***@h failed, ***"
+        );
+    }
+
+    #[test]
+    fn the_system_trust_store_is_found() {
+        // rustls-native-certs reads what reqwest reads; on a machine with a CA bundle it
+        // must find certificates, or https to public hosts would fail.
+        let bundle = [
+            "/etc/ssl/certs/ca-certificates.crt",
+            "/etc/pki/tls/certs/ca-bundle.crt",
+        ]
+        .iter()
+        .any(|p| std::path::Path::new(p).is_file());
+        let found = rustls_native_certs::load_native_certs();
+        if bundle {
+            assert!(
+                !found.certs.is_empty(),
+                "no system root certificates: {:?}",
+                found.errors
+            );
+        }
+        assert!(Uploader::new(&UploaderConfig::default()).is_ok());
+    }
 }

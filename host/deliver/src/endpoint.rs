@@ -15,13 +15,19 @@ pub struct Endpoint {
 #[derive(Debug, thiserror::Error)]
 pub enum EndpointError {
     /// Not a URL.
-    #[error("`{url}` is not a valid URL ({reason}); expected something like https://api.exlogare.net")]
+    #[error(
+        "`{url}` is not a valid URL ({reason}); expected something like https://api.exlogare.net"
+    )]
     Invalid { url: String, reason: String },
     /// Not http(s).
-    #[error("`{url}` uses the scheme `{scheme}`; only https:// (or http:// to a loopback address) is supported")]
+    #[error(
+        "`{url}` uses the scheme `{scheme}`; only https:// (or http:// to a loopback address) is supported"
+    )]
     Scheme { url: String, scheme: String },
     /// Plain http to a non-loopback host.
-    #[error("`{url}` is plain http:// to a non-loopback host, which would send the token in clear; use https://, or pass --allow-http if you really mean it")]
+    #[error(
+        "`{url}` is plain http:// to a non-loopback host, which would send the token in clear; use https://, or pass --allow-http if you really mean it"
+    )]
     PlainHttp { url: String },
     /// Credentials in the URL.
     #[error("the URL has a user name or password in it; pass the token in EXLOGARE_TOKEN instead")]
@@ -72,7 +78,11 @@ impl Endpoint {
     pub fn from_full_url(url: &str, allow_http: bool) -> Result<Endpoint, EndpointError> {
         let mut endpoint = Endpoint::from_base(url, allow_http)?;
         // from_base appended the ingest path; undo that for a full URL.
-        let path = endpoint.url.path().trim_end_matches(INGEST_PATH).to_string();
+        let path = endpoint
+            .url
+            .path()
+            .trim_end_matches(INGEST_PATH)
+            .to_string();
         endpoint.url.set_path(&path);
         Ok(endpoint)
     }

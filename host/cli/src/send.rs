@@ -1,0 +1,207 @@
+//! `exlogare send [FILES...]`: deliver payloads kept in the spool after a failed delivery.
+//!
+//! Each file is re-sent as it was spooled (same body, same idempotency key, so a payload that
+//! did arrive after all is not duplicated), with the same retries, deadline, TLS and proxy
+//! options as `report`, and removed only once the server has accepted it. One line per file.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::Args;
+use exlogare_deliver::{Endpoint, Request, spool};
+use exlogare_settings::{Compress, Layer};
+
+use crate::Finish;
+use crate::cli::CommonArgs;
+use crate::context::Context;
+use crate::delivery;
+use crate::failure::{Failure, Kind};
+use crate::report::human;
+use crate::scrub::Scrubber;
+
+/// `exlogare send`.
+#[derive(Args, Debug, Clone, Default)]
+pub struct SendArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Spooled payloads to send [default: every one in the spool directory]
+    #[arg(value_name = "FILES")]
+    pub files: Vec<PathBuf>,
+    /// Send to this base URL instead of the one each payload was meant for [env: none]
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+    /// Give up (and keep what is left) after this long, e.g. 120 or 2m [default: 120s] [env: EXLOGARE_DEADLINE]
+    #[arg(long, value_name = "DURATION")]
+    pub deadline: Option<String>,
+    /// Read the token from this file instead of EXLOGARE_TOKEN
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    /// Extra CA certificates, PEM [env: EXLOGARE_CA_FILE, SSL_CERT_FILE]
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+    /// Allow plain http:// to a non-loopback host (sends the token in clear) [env: EXLOGARE_ALLOW_HTTP]
+    #[arg(long)]
+    pub allow_http: bool,
+    /// Compress the upload: none or gzip [default: none] [env: EXLOGARE_COMPRESS]
+    #[arg(long, value_name = "none|gzip")]
+    pub compress: Option<String>,
+    /// The spool directory [default: $CI_PROJECT_DIR/.exlogare-spool] [env: EXLOGARE_SPOOL_DIR]
+    #[arg(long, value_name = "DIR")]
+    pub spool_dir: Option<PathBuf>,
+}
+
+fn flags(args: &SendArgs) -> Result<Layer, Failure> {
+    Ok(Layer {
+        deadline: args
+            .deadline
+            .as_deref()
+            .map(|s| exlogare_settings::parse_duration("--deadline", s))
+            .transpose()?,
+        ca_file: args.ca_file.clone(),
+        allow_http: args.allow_http.then_some(true),
+        compress: args.compress.as_deref().map(Compress::parse).transpose()?,
+        spool_dir: args.spool_dir.clone(),
+        ..Layer::default()
+    })
+}
+
+/// Runs `send`.
+pub fn run(args: &SendArgs, started: Instant) -> Finish {
+    let layer = match flags(args) {
+        Ok(layer) => layer,
+        Err(f) => return Finish::failed(f, args.common.strict, None),
+    };
+    let ctx = match Context::load(&args.common, layer, args.token_file.as_deref()) {
+        Ok(ctx) => ctx,
+        Err(f) => return Finish::failed(f, args.common.strict, None),
+    };
+    let strict = ctx.settings.strict.value;
+    let scrubber = Scrubber::new(&ctx.secret_pairs(), ctx.settings.min_secret_length.value);
+    match send(args, &ctx, &scrubber, started) {
+        Ok(line) => Finish::ok(line, Some(scrubber)),
+        Err(f) => Finish::failed(f, strict, Some(scrubber)),
+    }
+}
+
+fn send(
+    args: &SendArgs,
+    ctx: &Context,
+    scrubber: &Scrubber,
+    started: Instant,
+) -> Result<String, Failure> {
+    let deadline = started + ctx.settings.deadline.value;
+    let spool = delivery::spool(ctx);
+    let files = if args.files.is_empty() {
+        spool
+            .list()
+            .map_err(|e| Failure::new(Kind::Input, e.to_string()))?
+    } else {
+        args.files.clone()
+    };
+    if files.is_empty() {
+        return Ok(format!(
+            "nothing to send: no payload is kept in {}",
+            spool.dir().display()
+        ));
+    }
+    let Some(token) = ctx.token.as_deref() else {
+        return Err(Failure::new(
+            Kind::Auth,
+            format!("EXLOGARE_TOKEN is not set, so none of the {} kept payloads was sent; they are still there", files.len()),
+        )
+        .hint("set EXLOGARE_TOKEN (or use --token-file)"));
+    };
+    let base = args.url.as_deref().map(|url| {
+        Endpoint::from_base(url, ctx.settings.allow_http.value)
+            .map_err(|e| Failure::new(Kind::Config, format!("bad --url: {e}")))
+    });
+    let base = base.transpose()?;
+    let uploader = delivery::uploader(ctx).map_err(|e| {
+        Failure::new(
+            Kind::Config,
+            format!("{e}; nothing was sent, the payloads are still kept"),
+        )
+    })?;
+    let encoding = delivery::encoding(ctx);
+    let until = delivery::delivery_deadline(ctx, deadline);
+
+    let mut sent = 0usize;
+    let mut first_failure: Option<Kind> = None;
+    let mut stderr = std::io::stderr().lock();
+    for file in &files {
+        let shown = file.display();
+        let outcome: Result<String, (Kind, String)> = (|| {
+            let (meta, body) = spool::read(file).map_err(|e| (Kind::Input, e.to_string()))?;
+            if let Some(leak) = scrubber.scanner().find(&body) {
+                return Err((
+                    Kind::Redaction,
+                    format!(
+                        "it holds the value of {} ({} form), so it was not sent; delete it",
+                        leak.name, leak.encoding
+                    ),
+                ));
+            }
+            let endpoint = match &base {
+                Some(endpoint) => endpoint.clone(),
+                None => Endpoint::from_full_url(&meta.endpoint, ctx.settings.allow_http.value)
+                    .map_err(|e| {
+                        (
+                            Kind::Config,
+                            format!("its endpoint cannot be used: {e}; pass --url"),
+                        )
+                    })?,
+            };
+            let request = Request {
+                endpoint: &endpoint,
+                token,
+                body: &body,
+                idempotency_key: &meta.idempotency_key,
+                encoding,
+            };
+            match uploader.deliver(&request, until) {
+                Ok(d) => {
+                    spool::remove(file).map_err(|e| (Kind::Input, e.to_string()))?;
+                    Ok(format!(
+                        "sent {shown} ({}) to {endpoint}: {}; removed it",
+                        human(body.len() as u64),
+                        delivery::describe_delivered(&d)
+                    ))
+                }
+                Err(u) => Err((
+                    delivery::kind_of(&u.error),
+                    format!("{u} — {}", delivery::hint_of(&u)),
+                )),
+            }
+        })();
+        let line = match outcome {
+            Ok(line) => {
+                sent += 1;
+                line
+            }
+            Err((kind, why)) => {
+                first_failure.get_or_insert(kind);
+                format!("kept {shown}: {why}")
+            }
+        };
+        let _ = writeln!(stderr, "exlogare: {}", scrubber.scrub(&line));
+    }
+    let kept = files.len() - sent;
+    match first_failure {
+        None => Ok(format!(
+            "send: {sent} payload{} sent and removed",
+            plural(sent)
+        )),
+        Some(kind) => Err(Failure::new(
+            kind,
+            format!(
+                "send: {sent} payload{} sent, {kept} NOT sent and still kept (see above)",
+                plural(sent)
+            ),
+        )),
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
