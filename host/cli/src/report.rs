@@ -186,6 +186,12 @@ fn report(args: &ReportArgs, ctx: &Context, scrubber: &Scrubber, started: Instan
             outcome.normalize.invalid_utf8_bytes, outcome.normalize.nul_bytes
         ));
     }
+    if outcome.plugin_invalid_utf8_bytes > 0 {
+        facts.push(format!(
+            "replaced {} invalid UTF-8 bytes in plugin output",
+            outcome.plugin_invalid_utf8_bytes
+        ));
+    }
     if let Some(e) = &outcome.read_error {
         facts.push(format!("the log could not be read to its end ({e}); what was read is included"));
     }
