@@ -9,7 +9,7 @@
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use exlogare_tests::{Dir, Receiver, Run, TOKEN, gitlab_failed_job};
+use exlogare_tests::{Dir, Receiver, Reply, Run, TOKEN, gitlab_failed_job};
 use sha2::{Digest, Sha256};
 
 /// A project directory with `policy.toml` (mode 0644, root-owned as the tests run as root).
@@ -642,4 +642,57 @@ fn plugin_inspect_shows_the_policy_verdict() {
         "{}",
         run.report()
     );
+}
+
+#[test]
+fn send_refuses_endpoints_the_policy_does_not_allow_and_keeps_the_payload() {
+    // A payload kept in the spool by a run without the policy, for a server that never takes it.
+    let dir = Dir::new();
+    dir.create("build.log", "error: it broke\n");
+    let busy = Receiver::scripted(Vec::new(), Reply::with_header(503, "retry-after", "600"));
+    let project = dir.path().to_str().expect("utf-8 path").to_string();
+    dir.command()
+        .args(["report", "--deadline", "20"])
+        .envs(gitlab_failed_job())
+        .env("CI_PROJECT_DIR", &project)
+        .env("EXLOGARE_TOKEN", TOKEN)
+        .env("EXLOGARE_URL", busy.url())
+        .ok();
+    let spool = dir.path().join(".exlogare-spool");
+    let kept = || std::fs::read_dir(&spool).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(kept(), 1, "the test needs one spooled payload");
+
+    // Under a policy that allows another endpoint, neither the endpoint recorded in the file
+    // nor --url may receive it.
+    let policy = dir.create(
+        "policy.toml",
+        "allowed-endpoints = [\"https://logs.acme.example/\"]\n",
+    );
+    std::fs::set_permissions(&policy, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let other = Receiver::start();
+    let send = |args: &[&str]| {
+        dir.command()
+            .args(["send"])
+            .args(args)
+            .env("CI_PROJECT_DIR", &project)
+            .env("EXLOGARE_TOKEN", TOKEN)
+            .env("EXLOGARE_POLICY_FILE", &policy)
+            .output()
+    };
+    let run = send(&[]);
+    run.assert_stderr_contains("policy lock `allowed-endpoints`")
+        .assert_stderr_contains(&busy.url())
+        .assert_stderr_contains(".exlogare-spool");
+    let run = send(&["--url", &other.url()]);
+    run.assert_stderr_contains("policy lock `allowed-endpoints`")
+        .assert_stderr_contains("flag --url");
+    assert!(other.received().is_empty(), "{}", run.report());
+    let busy_before = busy.received().len();
+    let _ = send(&[]);
+    assert_eq!(
+        busy.received().len(),
+        busy_before,
+        "the refused endpoint got nothing"
+    );
+    assert_eq!(kept(), 1, "a refused payload stays in the spool");
 }

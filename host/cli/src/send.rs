@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use clap::Args;
 use exlogare_deliver::{Endpoint, Request, spool};
-use exlogare_settings::{Compress, Layer};
+use exlogare_settings::{Compress, Layer, Source};
 
 use crate::Finish;
 use crate::cli::CommonArgs;
@@ -112,7 +112,12 @@ fn send(
         )
         .hint("set EXLOGARE_TOKEN (or use --token-file)"));
     };
+    // Neither --url nor the endpoint a spool file records goes through the settings, so each
+    // is checked against the policy's allowed endpoints here.
     let base = args.url.as_deref().map(|url| {
+        ctx.policies
+            .check_endpoint(url, Source::Flag("--url".into()))
+            .map_err(Failure::from)?;
         Endpoint::from_base(url, ctx.settings.allow_http.value)
             .map_err(|e| Failure::new(Kind::Config, format!("bad --url: {e}")))
     });
@@ -144,12 +149,18 @@ fn send(
             }
             let endpoint = match &base {
                 Some(endpoint) => endpoint.clone(),
-                None => Endpoint::from_full_url(&meta.endpoint, ctx.settings.allow_http.value)
-                    .map_err(|e| {
-                        (
-                            Kind::Config,
-                            format!("its endpoint cannot be used: {e}; pass --url"),
-                        )
+                None => ctx
+                    .policies
+                    .check_endpoint(&meta.endpoint, Source::File(file.clone()))
+                    .map_err(|e| (Kind::Config, format!("{e}; it is kept")))
+                    .and_then(|()| {
+                        Endpoint::from_full_url(&meta.endpoint, ctx.settings.allow_http.value)
+                            .map_err(|e| {
+                                (
+                                    Kind::Config,
+                                    format!("its endpoint cannot be used: {e}; pass --url"),
+                                )
+                            })
                     })?,
             };
             let request = Request {
