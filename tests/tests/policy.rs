@@ -277,11 +277,11 @@ fn the_size_budget_holds_against_flag_variable_and_config() {
 }
 
 #[test]
-fn the_spool_place_holds_against_variable_and_config() {
+fn the_spool_place_holds_against_flag_variable_and_config() {
     lock_holds(
         "spool-dir = \"/var/spool/exlogare\"\n",
         "spool-dir",
-        None,
+        Some((&["--spool-dir", "/tmp/elsewhere"][..], "--spool-dir")),
         ("EXLOGARE_SPOOL_DIR", "/tmp/elsewhere"),
         "spool-dir = \"/tmp/elsewhere\"\n",
     );
