@@ -533,3 +533,32 @@ impl Args for TestCommand {
         self.args([value.as_ref()])
     }
 }
+
+#[test]
+fn the_spool_directory_is_configurable_and_send_reads_it() {
+    let dir = Dir::new();
+    let spool = dir.path().join("kept/payloads");
+    let url = dead_url();
+    let run = report(&dir, &url)
+        .arg_pair("--spool-dir", &spool)
+        .args(["--deadline", "1"])
+        .ok();
+    run.assert_stderr_contains("kept/payloads/exlogare-");
+    assert!(spooled(&dir).is_empty(), "not in the default spool");
+    let files: Vec<_> = std::fs::read_dir(&spool)
+        .expect("the spool dir was made")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .collect();
+    assert_eq!(files.len(), 1);
+    read_spooled(&files[0]);
+
+    let receiver = Receiver::start();
+    send(&dir)
+        .env("EXLOGARE_SPOOL_DIR", &spool)
+        .arg_pair("--url", receiver.url())
+        .ok()
+        .assert_stderr_contains("1 payload sent and removed");
+    assert_eq!(receiver.single().json()["log"], LOG);
+    assert!(!files[0].exists());
+}

@@ -79,7 +79,10 @@ pub fn kind_of(error: &DeliveryError) -> Kind {
         DeliveryError::Http {
             status: 401 | 403, ..
         } => Kind::Auth,
-        DeliveryError::Http { status: 404, .. } => Kind::Config,
+        DeliveryError::Http {
+            status: 404 | 300..=399,
+            ..
+        } => Kind::Config,
         DeliveryError::Http { .. } => Kind::Server,
     }
 }
