@@ -75,7 +75,9 @@ pub fn delivery_deadline(ctx: &Context, deadline: Instant) -> Instant {
 pub fn kind_of(error: &DeliveryError) -> Kind {
     match error {
         DeliveryError::Setup(_) => Kind::Config,
-        DeliveryError::Network { .. } | DeliveryError::Timeout { .. } => Kind::Network,
+        DeliveryError::Network { .. }
+        | DeliveryError::Timeout { .. }
+        | DeliveryError::NoTime { .. } => Kind::Network,
         DeliveryError::Http {
             status: 401 | 403, ..
         } => Kind::Auth,
@@ -93,6 +95,9 @@ pub fn hint_of(undelivered: &Undelivered) -> &'static str {
         DeliveryError::Setup(_) => "fix the file or setting named above",
         DeliveryError::Network { .. } => {
             "check from this runner: the URL (EXLOGARE_URL), DNS, firewalls, proxies (HTTPS_PROXY/NO_PROXY) and, behind an intercepting proxy, its CA (--ca-file / EXLOGARE_CA_FILE)"
+        }
+        DeliveryError::NoTime { .. } => {
+            "reading and redacting the log used up the deadline; allow more time with --deadline / EXLOGARE_DEADLINE, or lower --max-log-bytes"
         }
         DeliveryError::Timeout { .. } => {
             "the service was too slow to answer; resend later, or allow more time with --deadline / EXLOGARE_DEADLINE"

@@ -96,6 +96,9 @@ pub enum DeliveryError {
     /// No answer in time.
     #[error("no answer from {endpoint} within {}", secs(*.after))]
     Timeout { endpoint: String, after: Duration },
+    /// The deadline left no time for an attempt.
+    #[error("no time was left before the deadline to reach {endpoint}")]
+    NoTime { endpoint: String },
     /// The server answered with an error status.
     #[error("{endpoint} answered HTTP {status}{}{}", reason_of(.reason), excerpt_of(.body_excerpt))]
     Http {
@@ -132,6 +135,7 @@ impl DeliveryError {
                 }
             }
             DeliveryError::Timeout { .. } => "timeout".into(),
+            DeliveryError::NoTime { .. } => "no time left".into(),
             DeliveryError::Http { status, .. } => format!("HTTP {status}"),
         }
     }
@@ -311,9 +315,9 @@ impl Uploader {
             };
             let (v, retry_after) = match &error {
                 DeliveryError::Setup(_) => (Verdict::Permanent, None),
-                DeliveryError::Network { .. } | DeliveryError::Timeout { .. } => {
-                    (Verdict::Retry, None)
-                }
+                DeliveryError::Network { .. }
+                | DeliveryError::Timeout { .. }
+                | DeliveryError::NoTime { .. } => (Verdict::Retry, None),
                 DeliveryError::Http {
                     status,
                     retry_after,
@@ -352,10 +356,7 @@ impl Uploader {
     ) -> Result<Delivered, DeliveryError> {
         let endpoint = request.endpoint.to_string();
         if timeout < MIN_ATTEMPT {
-            return Err(DeliveryError::Timeout {
-                endpoint,
-                after: Duration::ZERO,
-            });
+            return Err(DeliveryError::NoTime { endpoint });
         }
         let mut builder = self
             .client
@@ -548,6 +549,30 @@ mod tests {
                 &["u:p@ss".into(), "p@ss".into()]
             ),
             "proxy ***@h failed, ***"
+        );
+    }
+
+    #[test]
+    fn a_passed_deadline_sends_nothing_and_says_so() {
+        let uploader = Uploader::new(&UploaderConfig::default()).unwrap();
+        // Nothing listens on port 9 of 127.0.0.1, and nothing is tried anyway.
+        let endpoint = Endpoint::from_base("http://127.0.0.1:9", false).unwrap();
+        let request = Request {
+            endpoint: &endpoint,
+            token: "t",
+            body: b"{}",
+            idempotency_key: "k",
+            encoding: Encoding::Identity,
+        };
+        let started = Instant::now();
+        let u = uploader.deliver(&request, Instant::now()).unwrap_err();
+        assert!(started.elapsed() < Duration::from_millis(100));
+        assert!(matches!(*u.error, DeliveryError::NoTime { .. }), "{u}");
+        assert_eq!(u.stop, Stop::Deadline);
+        assert!(
+            u.to_string()
+                .contains("no time was left before the deadline"),
+            "{u}"
         );
     }
 
