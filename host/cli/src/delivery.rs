@@ -40,6 +40,7 @@ pub fn uploader(ctx: &Context) -> Result<Uploader, DeliveryError> {
     Uploader::new(&UploaderConfig {
         ca_files,
         retry,
+        connect_timeout: ctx.settings.connect_timeout.value,
         ..UploaderConfig::default()
     })
 }

@@ -22,6 +22,7 @@ pub struct Layer {
     pub plugins: Option<Vec<PathBuf>>,
     pub keep_ansi: Option<bool>,
     pub deadline: Option<Duration>,
+    pub connect_timeout: Option<Duration>,
     pub spool_dir: Option<PathBuf>,
     pub compress: Option<Compress>,
     pub ca_file: Option<PathBuf>,
@@ -42,6 +43,7 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("plugins", "EXLOGARE_PLUGINS"),
     ("keep-ansi", "EXLOGARE_KEEP_ANSI"),
     ("deadline", "EXLOGARE_DEADLINE"),
+    ("connect-timeout", "EXLOGARE_CONNECT_TIMEOUT"),
     ("spool-dir", "EXLOGARE_SPOOL_DIR"),
     ("compress", "EXLOGARE_COMPRESS"),
     ("ca-file", "EXLOGARE_CA_FILE"),
@@ -64,6 +66,7 @@ struct FileLayer {
     plugins: Option<Vec<PathBuf>>,
     keep_ansi: Option<bool>,
     deadline: Option<u64>,
+    connect_timeout: Option<u64>,
     spool_dir: Option<PathBuf>,
     compress: Option<String>,
     ca_file: Option<PathBuf>,
@@ -196,6 +199,10 @@ impl Layer {
                 .deadline
                 .map(|s| parse_duration("deadline", &s.to_string()))
                 .transpose()?,
+            connect_timeout: raw
+                .connect_timeout
+                .map(|s| parse_duration("connect-timeout", &s.to_string()))
+                .transpose()?,
             spool_dir: raw.spool_dir,
             compress: raw.compress.map(|c| Compress::parse(&c)).transpose()?,
             ca_file: raw.ca_file,
@@ -244,6 +251,7 @@ impl Layer {
                 }
                 "keep-ansi" => layer.keep_ansi = Some(parse_bool(var, v)?),
                 "deadline" => layer.deadline = Some(parse_duration(var, v)?),
+                "connect-timeout" => layer.connect_timeout = Some(parse_duration(var, v)?),
                 "spool-dir" => layer.spool_dir = Some(PathBuf::from(v)),
                 "compress" => {
                     layer.compress = Some(Compress::parse(v).map_err(|e| rename(e, var))?)
@@ -291,6 +299,8 @@ mod tests {
         assert_eq!(l.max_log_bytes, Some(ByteSize(1024)));
         assert_eq!(l.redact_vars, Some(vec!["A".into(), "B".into()]));
         assert_eq!(l.deadline, Some(Duration::from_secs(60)));
+        let l = Layer::from_toml("connect-timeout = 5").unwrap();
+        assert_eq!(l.connect_timeout, Some(Duration::from_secs(5)));
     }
 
     #[test]

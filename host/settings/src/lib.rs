@@ -164,6 +164,8 @@ impl fmt::Display for Compress {
 pub const DEFAULT_URL: &str = "https://api.exlogare.net";
 /// The default size budget of the log part of a payload.
 pub const DEFAULT_MAX_LOG_BYTES: u64 = 8 << 20;
+/// The default time to establish a connection.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The default overall deadline: well under GitLab's 5-minute after_script timeout.
 pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(120);
 
@@ -192,6 +194,8 @@ pub struct Settings {
     pub keep_ansi: Sourced<bool>,
     /// The whole command's deadline.
     pub deadline: Sourced<Duration>,
+    /// Time to establish a connection to the service (capped by the time left).
+    pub connect_timeout: Sourced<Duration>,
     /// Where undelivered payloads are kept.
     pub spool_dir: Sourced<Option<PathBuf>>,
     /// Payload compression.
@@ -219,6 +223,7 @@ impl Default for Settings {
             plugins: Sourced::default_value(Vec::new()),
             keep_ansi: Sourced::default_value(false),
             deadline: Sourced::default_value(DEFAULT_DEADLINE),
+            connect_timeout: Sourced::default_value(DEFAULT_CONNECT_TIMEOUT),
             spool_dir: Sourced::default_value(None),
             compress: Sourced::default_value(Compress::None),
             ca_file: Sourced::default_value(None),
@@ -281,6 +286,7 @@ impl Settings {
         set!(plugins, "plugins", |v: Vec<PathBuf>| v);
         set!(keep_ansi, "keep-ansi", |v: bool| v);
         set!(deadline, "deadline", |v: Duration| v);
+        set!(connect_timeout, "connect-timeout", |v: Duration| v);
         set!(spool_dir, "spool-dir", |v: PathBuf| Some(v));
         set!(compress, "compress", |v: Compress| v);
         set!(ca_file, "ca-file", |v: PathBuf| Some(v));
@@ -388,6 +394,11 @@ impl Settings {
                 "deadline",
                 format!("{}s", self.deadline.value.as_secs()),
                 &self.deadline.source,
+            ),
+            (
+                "connect-timeout",
+                format!("{}s", self.connect_timeout.value.as_secs()),
+                &self.connect_timeout.source,
             ),
             (
                 "spool-dir",
