@@ -152,7 +152,12 @@ impl Receiver {
     /// The only request that arrived (panics otherwise).
     pub fn single(&self) -> Received {
         let all = self.received();
-        assert_eq!(all.len(), 1, "expected exactly one request, got {}", all.len());
+        assert_eq!(
+            all.len(),
+            1,
+            "expected exactly one request, got {}",
+            all.len()
+        );
         all.into_iter().next().expect("one request")
     }
 }
@@ -173,7 +178,9 @@ fn serve(stream: TcpStream, shared: Arc<Shared>) {
     };
     let mut reader = BufReader::new(stream);
     loop {
-        let Some(request) = read_request(&mut reader) else { return };
+        let Some(request) = read_request(&mut reader) else {
+            return;
+        };
         shared.received.lock().expect("lock").push(request);
         let reply = shared
             .script

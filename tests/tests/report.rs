@@ -16,7 +16,10 @@ fn report(dir: &Dir, receiver: &Receiver) -> exlogare_tests::TestCommand {
 #[test]
 fn fields_equal_the_ci_variables_and_project_is_the_real_path() {
     let dir = Dir::new();
-    dir.create("build.log", "compiling...\nerror[E0425]: cannot find value `x`\n");
+    dir.create(
+        "build.log",
+        "compiling...\nerror[E0425]: cannot find value `x`\n",
+    );
     let receiver = Receiver::start();
     let run = report(&dir, &receiver).ok();
     run.assert_stderr_contains("sent");
@@ -24,7 +27,10 @@ fn fields_equal_the_ci_variables_and_project_is_the_real_path() {
     let got = receiver.single();
     assert_eq!(got.method, "POST");
     assert_eq!(got.path, "/api/ingest/log");
-    assert_eq!(got.header("authorization"), Some(format!("Bearer {TOKEN}").as_str()));
+    assert_eq!(
+        got.header("authorization"),
+        Some(format!("Bearer {TOKEN}").as_str())
+    );
     assert_eq!(got.header("content-type"), Some("application/json"));
     assert!(got.header("idempotency-key").is_some_and(|k| k.len() >= 16));
     let body = got.json();
@@ -40,11 +46,21 @@ fn fields_equal_the_ci_variables_and_project_is_the_real_path() {
     assert_eq!(body["commit_sha"], env["CI_COMMIT_SHA"]);
     assert_eq!(body["pipeline_url"], env["CI_PIPELINE_URL"]);
     assert_eq!(
-        body["log"],
-        "compiling...\nerror[E0425]: cannot find value `x`\n",
+        body["log"], "compiling...\nerror[E0425]: cannot find value `x`\n",
         "the log arrives exactly, trailing newline included"
     );
-    for field in ["provider", "project", "pipeline_id", "job_id", "job_name", "status", "branch", "commit_sha", "pipeline_url", "log"] {
+    for field in [
+        "provider",
+        "project",
+        "pipeline_id",
+        "job_id",
+        "job_name",
+        "status",
+        "branch",
+        "commit_sha",
+        "pipeline_url",
+        "log",
+    ] {
         assert!(body[field].is_string(), "{field} must be a string: {body}");
     }
 }
@@ -52,15 +68,26 @@ fn fields_equal_the_ci_variables_and_project_is_the_real_path() {
 #[test]
 fn the_payload_validates_against_the_json_schema() {
     let dir = Dir::new();
-    dir.create("build.log", "some output\n\u{1b}[31mred\u{1b}[0m and a tab\t\n");
+    dir.create(
+        "build.log",
+        "some output\n\u{1b}[31mred\u{1b}[0m and a tab\t\n",
+    );
     let receiver = Receiver::start();
-    report(&dir, &receiver).args(["--meta", "team=payments"]).ok();
+    report(&dir, &receiver)
+        .args(["--meta", "team=payments"])
+        .ok();
     let body = receiver.single().json();
     let schema_path = concat!(env!("CARGO_MANIFEST_DIR"), "/../schema/payload.schema.json");
     let schema = json(&std::fs::read(schema_path).expect("schema file"));
     let validator = jsonschema::validator_for(&schema).expect("a valid schema");
-    let errors: Vec<String> = validator.iter_errors(&body).map(|e| e.to_string()).collect();
-    assert!(errors.is_empty(), "payload does not match the schema: {errors:?}\n{body}");
+    let errors: Vec<String> = validator
+        .iter_errors(&body)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "payload does not match the schema: {errors:?}\n{body}"
+    );
     assert_eq!(body["metadata"]["extra"]["team"], "payments");
 }
 
@@ -70,7 +97,9 @@ fn a_five_mib_log_arrives_whole() {
     let mut log = String::new();
     let mut i = 0u64;
     while log.len() < 5 << 20 {
-        log.push_str(&format!("{i:08} test output line with some text to make it realistic ok\n"));
+        log.push_str(&format!(
+            "{i:08} test output line with some text to make it realistic ok\n"
+        ));
         i += 1;
     }
     dir.create("build.log", &log);
@@ -91,7 +120,9 @@ fn above_the_budget_the_head_and_tail_are_kept_with_a_marker() {
     }
     dir.create("build.log", &log);
     let receiver = Receiver::start();
-    let run = report(&dir, &receiver).args(["--max-log-bytes", "64KiB"]).ok();
+    let run = report(&dir, &receiver)
+        .args(["--max-log-bytes", "64KiB"])
+        .ok();
     run.assert_stderr_contains("left out");
     let body = receiver.single().json();
     let sent = body["log"].as_str().expect("log string");
@@ -99,7 +130,9 @@ fn above_the_budget_the_head_and_tail_are_kept_with_a_marker() {
     assert!(sent.ends_with("line 099999\n"));
     assert!(sent.contains("bytes of the log left out here"));
     assert!(sent.len() < 70 << 10);
-    let omitted = body["metadata"]["log"]["bytes_omitted"].as_u64().expect("omitted");
+    let omitted = body["metadata"]["log"]["bytes_omitted"]
+        .as_u64()
+        .expect("omitted");
     assert!(omitted > 1_000_000 && omitted < log.len() as u64);
 }
 
@@ -123,17 +156,33 @@ fn secrets_in_the_log_and_in_secret_named_variables_never_leave() {
     let got = receiver.single();
     let everything = got.everything();
     let body_text = String::from_utf8_lossy(&got.body).into_owned();
-    for secret in [db_password, planted_pat, "glcbt-64_jobtokenvalue0123456789abcdef"] {
-        assert!(!everything.contains(secret), "{secret} reached the server:\n{everything}");
+    for secret in [
+        db_password,
+        planted_pat,
+        "glcbt-64_jobtokenvalue0123456789abcdef",
+    ] {
+        assert!(
+            !everything.contains(secret),
+            "{secret} reached the server:\n{everything}"
+        );
         run.assert_never_printed(secret);
     }
-    assert!(!body_text.contains(&base64(db_password)[..20]), "the base64 form leaked:\n{body_text}");
-    assert!(!body_text.contains(TOKEN), "the token is only in the Authorization header");
+    assert!(
+        !body_text.contains(&base64(db_password)[..20]),
+        "the base64 form leaked:\n{body_text}"
+    );
+    assert!(
+        !body_text.contains(TOKEN),
+        "the token is only in the Authorization header"
+    );
     run.assert_never_printed(TOKEN);
     let body = got.json();
     let sent = body["log"].as_str().expect("log");
     assert!(sent.contains("[REDACTED:DB_PASSWORD]"), "{sent}");
-    assert!(sent.contains("3f786850e387550fdab836ed7e6dc881de23001b"), "hashes are kept: {sent}");
+    assert!(
+        sent.contains("3f786850e387550fdab836ed7e6dc881de23001b"),
+        "hashes are kept: {sent}"
+    );
     // The summary names rules and counts, never values.
     run.assert_stderr_contains("known:DB_PASSWORD");
 }
@@ -144,7 +193,8 @@ fn a_successful_job_sends_nothing() {
     dir.create("build.log", "all good\n");
     let receiver = Receiver::start();
     let run = report(&dir, &receiver).env("CI_JOB_STATUS", "success").ok();
-    run.assert_stderr_contains("skipped").assert_stderr_contains("success");
+    run.assert_stderr_contains("skipped")
+        .assert_stderr_contains("success");
     assert!(receiver.received().is_empty());
 }
 
@@ -170,7 +220,8 @@ fn the_dry_run_prints_the_exact_payload_and_sends_nothing() {
     let printed = json(run.stdout().trim().as_bytes());
     assert_eq!(printed["log"], "boom\n");
     assert_eq!(printed["project"], "acme/payments/api");
-    run.assert_stderr_contains("dry run").assert_never_printed(TOKEN);
+    run.assert_stderr_contains("dry run")
+        .assert_never_printed(TOKEN);
 }
 
 #[test]
@@ -178,8 +229,15 @@ fn the_dry_run_needs_no_token() {
     let dir = Dir::new();
     dir.create("build.log", "boom\n");
     let receiver = Receiver::start();
-    let run = report(&dir, &receiver).env_remove("EXLOGARE_TOKEN").args(["--dry-run"]).ok();
-    assert!(run.stdout().contains("\"log\":\"boom\\n\""), "{}", run.report());
+    let run = report(&dir, &receiver)
+        .env_remove("EXLOGARE_TOKEN")
+        .args(["--dry-run"])
+        .ok();
+    assert!(
+        run.stdout().contains("\"log\":\"boom\\n\""),
+        "{}",
+        run.report()
+    );
 }
 
 #[test]
@@ -189,7 +247,12 @@ fn a_missing_log_says_so_and_does_not_fail_the_job() {
     let run = report(&dir, &receiver).ok();
     run.assert_stderr_contains("cannot read the log build.log")
         .assert_stderr_contains("nothing was sent");
-    assert_eq!(run.stderr().lines().count(), 1, "one line: {}", run.report());
+    assert_eq!(
+        run.stderr().lines().count(),
+        1,
+        "one line: {}",
+        run.report()
+    );
     assert!(receiver.received().is_empty());
     report(&dir, &receiver).args(["--strict"]).expect_code(3);
 }
@@ -213,8 +276,11 @@ fn a_bad_url_says_so() {
     let dir = Dir::new();
     dir.create("build.log", "boom\n");
     let receiver = Receiver::start();
-    let run = report(&dir, &receiver).env("EXLOGARE_URL", "not a url").ok();
-    run.assert_stderr_contains("bad URL").assert_stderr_contains("EXLOGARE_URL");
+    let run = report(&dir, &receiver)
+        .env("EXLOGARE_URL", "not a url")
+        .ok();
+    run.assert_stderr_contains("bad URL")
+        .assert_stderr_contains("EXLOGARE_URL");
     report(&dir, &receiver)
         .env("EXLOGARE_URL", "http://example.com")
         .args(["--strict"])
@@ -225,7 +291,10 @@ fn a_bad_url_says_so() {
 #[test]
 fn the_token_is_never_accepted_on_the_command_line() {
     let dir = Dir::new();
-    let run = dir.command().args(["report", "--token", TOKEN]).expect_code(2);
+    let run = dir
+        .command()
+        .args(["report", "--token", TOKEN])
+        .expect_code(2);
     run.assert_never_printed(TOKEN);
 }
 
@@ -239,7 +308,10 @@ fn invalid_utf8_and_nul_bytes_do_not_stop_the_upload() {
     let run = report(&dir, &receiver).ok();
     run.assert_stderr_contains("invalid UTF-8");
     let body = receiver.single().json();
-    assert_eq!(body["log"], "before \u{fffd}\u{fffd} bad bytes\nnulbyte\n\u{fffd}");
+    assert_eq!(
+        body["log"],
+        "before \u{fffd}\u{fffd} bad bytes\nnulbyte\n\u{fffd}"
+    );
     assert_eq!(body["metadata"]["log"]["invalid_utf8_bytes"], 3);
     assert_eq!(body["metadata"]["log"]["nul_bytes"], 1);
 }
@@ -248,6 +320,9 @@ fn invalid_utf8_and_nul_bytes_do_not_stop_the_upload() {
 fn the_log_can_come_from_stdin() {
     let dir = Dir::new();
     let receiver = Receiver::start();
-    report(&dir, &receiver).args(["--log", "-"]).stdin("from stdin\n").ok();
+    report(&dir, &receiver)
+        .args(["--log", "-"])
+        .stdin("from stdin\n")
+        .ok();
     assert_eq!(receiver.single().json()["log"], "from stdin\n");
 }
