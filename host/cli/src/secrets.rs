@@ -76,7 +76,24 @@ pub fn collect(env: &[(String, String)], token: Option<&str>, extra_names: &[Str
             push(&format!("{name}(file)"), &contents);
         }
     }
+    // A proxy URL's password (HTTPS_PROXY=http://user:pass@proxy:3128) is a secret too.
+    for (name, value) in env {
+        if name.to_ascii_uppercase().ends_with("_PROXY")
+            && let Some(password) = url_password(value)
+        {
+            push(&format!("{name}(password)"), &password);
+        }
+    }
     out
+}
+
+/// The password in a URL's userinfo, as written.
+fn url_password(value: &str) -> Option<String> {
+    let rest = value.trim().split_once("://").map_or(value.trim(), |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let (userinfo, _) = authority.rsplit_once('@')?;
+    let (_, password) = userinfo.split_once(':')?;
+    (!password.is_empty()).then(|| password.to_string())
 }
 
 /// The contents of a GitLab file-type variable: its value is an absolute path to a small
@@ -125,13 +142,22 @@ mod tests {
             ("CI_PROJECT_PATH".to_string(), "group/project".to_string()),
             ("SERVICE_KEY".to_string(), file.display().to_string()),
             ("EMPTY_TOKEN".to_string(), "  ".to_string()),
+            ("HTTPS_PROXY".to_string(), "http://user:pr0xy-passw0rd@proxy:3128".to_string()),
         ];
         let got = collect(&env, Some("tok-123456789"), &["MY_THING".to_string()]);
         let names: Vec<&str> = got.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(
             names,
-            ["EXLOGARE_TOKEN", "DB_PASSWORD", "MY_THING", "SERVICE_KEY", "SERVICE_KEY(file)"]
+            [
+                "EXLOGARE_TOKEN",
+                "DB_PASSWORD",
+                "MY_THING",
+                "SERVICE_KEY",
+                "SERVICE_KEY(file)",
+                "HTTPS_PROXY(password)"
+            ]
         );
+        assert_eq!(got[5].value, "pr0xy-passw0rd");
         assert_eq!(got[4].value, "line-one-secret\nline-two-secret");
     }
 }
