@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use exlogare_settings::{Compress, Layer};
 
 /// Send a failed CI job's log, safely redacted, to the Exlogare root-cause-analysis service.
 #[derive(Parser, Debug)]
@@ -111,24 +112,8 @@ pub struct ReportArgs {
     /// Size budget of the log in the payload; above it the head and tail are kept [default: 8MiB] [env: EXLOGARE_MAX_LOG_BYTES]
     #[arg(long, value_name = "SIZE")]
     pub max_log_bytes: Option<String>,
-    /// Give up (and keep the payload) after this long, e.g. 120 or 2m [default: 120s] [env: EXLOGARE_DEADLINE]
-    #[arg(long, value_name = "DURATION")]
-    pub deadline: Option<String>,
-    /// Read the token from this file instead of EXLOGARE_TOKEN
-    #[arg(long, value_name = "FILE")]
-    pub token_file: Option<PathBuf>,
-    /// Extra CA certificates, PEM [env: EXLOGARE_CA_FILE, SSL_CERT_FILE]
-    #[arg(long, value_name = "FILE")]
-    pub ca_file: Option<PathBuf>,
-    /// Allow plain http:// to a non-loopback host (sends the token in clear) [env: EXLOGARE_ALLOW_HTTP]
-    #[arg(long)]
-    pub allow_http: bool,
-    /// Compress the upload: none or gzip (Content-Encoding: gzip) [default: none] [env: EXLOGARE_COMPRESS]
-    #[arg(long, value_name = "none|gzip")]
-    pub compress: Option<String>,
-    /// Where a payload that could not be delivered is kept [default: $CI_PROJECT_DIR/.exlogare-spool] [env: EXLOGARE_SPOOL_DIR]
-    #[arg(long, value_name = "DIR")]
-    pub spool_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub delivery: DeliveryArgs,
     /// Extra metadata, repeatable: --meta team=payments
     #[arg(long, value_name = "KEY=VALUE")]
     pub meta: Vec<String>,
@@ -156,7 +141,12 @@ pub struct RunArgs {
     #[arg(long)]
     pub append: bool,
     /// The command and its arguments, after `--`
-    #[arg(value_name = "CMD", trailing_var_arg = true, allow_hyphen_values = true, required = true)]
+    #[arg(
+        value_name = "CMD",
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        required = true
+    )]
     pub command: Vec<std::ffi::OsString>,
 }
 
@@ -180,4 +170,45 @@ pub struct DoctorArgs {
     /// Seconds the connectivity check may take [default: 5]
     #[arg(long, value_name = "SECONDS", default_value_t = 5)]
     pub timeout: u64,
+}
+
+/// How payloads are delivered: shared by `report` and `send`.
+#[derive(Args, Debug, Clone, Default)]
+pub struct DeliveryArgs {
+    /// Give up (and keep the payload) after this long, e.g. 120 or 2m [default: 120s] [env: EXLOGARE_DEADLINE]
+    #[arg(long, value_name = "DURATION")]
+    pub deadline: Option<String>,
+    /// Read the token from this file instead of EXLOGARE_TOKEN
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    /// Extra CA certificates, PEM [env: EXLOGARE_CA_FILE, SSL_CERT_FILE]
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+    /// Allow plain http:// to a non-loopback host (sends the token in clear) [env: EXLOGARE_ALLOW_HTTP]
+    #[arg(long)]
+    pub allow_http: bool,
+    /// Compress the upload: none or gzip (Content-Encoding: gzip) [default: none] [env: EXLOGARE_COMPRESS]
+    #[arg(long, value_name = "none|gzip")]
+    pub compress: Option<String>,
+    /// Where a payload that could not be delivered is kept [default: $CI_PROJECT_DIR/.exlogare-spool] [env: EXLOGARE_SPOOL_DIR]
+    #[arg(long, value_name = "DIR")]
+    pub spool_dir: Option<PathBuf>,
+}
+
+impl DeliveryArgs {
+    /// Adds these flags to the flags' settings layer.
+    pub fn layer(&self, layer: Layer) -> Result<Layer, exlogare_settings::Error> {
+        Ok(Layer {
+            deadline: self
+                .deadline
+                .as_deref()
+                .map(|s| exlogare_settings::parse_duration("--deadline", s))
+                .transpose()?,
+            ca_file: self.ca_file.clone(),
+            allow_http: self.allow_http.then_some(true),
+            compress: self.compress.as_deref().map(Compress::parse).transpose()?,
+            spool_dir: self.spool_dir.clone(),
+            ..layer
+        })
+    }
 }

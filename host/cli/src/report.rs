@@ -4,8 +4,10 @@ use std::io::Write;
 use std::time::Instant;
 
 use exlogare_deliver::Endpoint;
-use exlogare_runtime::{DefaultGuest, JobInput, Limits, LogInfo, NormalizeOptions, RedactorOptions, Runtime};
-use exlogare_settings::{ByteSize, Compress, Layer, When};
+use exlogare_runtime::{
+    DefaultGuest, JobInput, Limits, LogInfo, NormalizeOptions, RedactorOptions, Runtime,
+};
+use exlogare_settings::{ByteSize, Layer, When};
 use sha2::{Digest, Sha256};
 
 use crate::budget::{Budget, Excerpt};
@@ -23,7 +25,7 @@ const PIECE: usize = 64 << 10;
 
 /// The settings layer the flags of `report` make.
 fn flags(args: &ReportArgs) -> Result<Layer, Failure> {
-    Ok(Layer {
+    let layer = Layer {
         url: args.url.clone(),
         log: args.log.clone(),
         when: args.when.as_deref().map(When::parse).transpose()?,
@@ -32,26 +34,21 @@ fn flags(args: &ReportArgs) -> Result<Layer, Failure> {
             .as_deref()
             .map(|s| ByteSize::parse("--max-log-bytes", s))
             .transpose()?,
-        deadline: args
-            .deadline
-            .as_deref()
-            .map(|s| exlogare_settings::parse_duration("--deadline", s))
-            .transpose()?,
-        ca_file: args.ca_file.clone(),
-        allow_http: args.allow_http.then_some(true),
-        compress: args.compress.as_deref().map(Compress::parse).transpose()?,
-        spool_dir: args.spool_dir.clone(),
         ..Layer::default()
-    })
+    };
+    Ok(args.delivery.layer(layer)?)
 }
 
 /// Runs `report`.
 pub fn run(args: &ReportArgs, started: Instant) -> Finish {
-    let ctx = match Context::load(&args.common, match flags(args) {
-        Ok(f) => f,
-        Err(f) => return Finish::failed(f, crate::context::strict_wanted(&args.common), None),
-    }, args.token_file.as_deref())
-    {
+    let ctx = match Context::load(
+        &args.common,
+        match flags(args) {
+            Ok(f) => f,
+            Err(f) => return Finish::failed(f, crate::context::strict_wanted(&args.common), None),
+        },
+        args.delivery.token_file.as_deref(),
+    ) {
         Ok(ctx) => ctx,
         // A policy refusal lands here: nothing is sent, and the job fails only when asked to
         // (--strict, EXLOGARE_STRICT) or when the policy locks strict mode on.
@@ -65,7 +62,12 @@ pub fn run(args: &ReportArgs, started: Instant) -> Finish {
     }
 }
 
-fn report(args: &ReportArgs, ctx: &Context, scrubber: &Scrubber, started: Instant) -> Result<String, Failure> {
+fn report(
+    args: &ReportArgs,
+    ctx: &Context,
+    scrubber: &Scrubber,
+    started: Instant,
+) -> Result<String, Failure> {
     let s = &ctx.settings;
     let deadline = started + s.deadline.value;
     let limits = Limits {
@@ -97,9 +99,8 @@ fn report(args: &ReportArgs, ctx: &Context, scrubber: &Scrubber, started: Instan
     }
 
     // 2. Where to, and with what token (checked before reading a possibly huge log).
-    let endpoint = Endpoint::from_base(&s.url.value, s.allow_http.value).map_err(|e| {
-        Failure::new(Kind::Config, format!("bad URL from {}: {e}", s.url.source))
-    })?;
+    let endpoint = Endpoint::from_base(&s.url.value, s.allow_http.value)
+        .map_err(|e| Failure::new(Kind::Config, format!("bad URL from {}: {e}", s.url.source)))?;
     if ctx.token.is_none() && !args.dry_run {
         return Err(Failure::new(Kind::Auth, "EXLOGARE_TOKEN is not set, so nothing was sent")
             .hint("add the token as a masked CI/CD variable named EXLOGARE_TOKEN (or use --token-file); --dry-run needs none"));
@@ -129,11 +130,24 @@ fn report(args: &ReportArgs, ctx: &Context, scrubber: &Scrubber, started: Instan
     };
     let max = usize::try_from(s.max_log_bytes.value.0).unwrap_or(usize::MAX);
     let mut budget = Budget::new(max);
-    let plugins = plugins::start_plugins(&runtime, &plugin_files, &limits, &options.redactor, &ctx.env)?;
-    let outcome = pipeline::run(&mut guest, plugins, scrubber.scanner(), &mut reader, &options, &mut |text| {
-        budget.push(text);
-        Ok(())
-    })?;
+    let plugins = plugins::start_plugins(
+        &runtime,
+        &plugin_files,
+        &limits,
+        &options.redactor,
+        &ctx.env,
+    )?;
+    let outcome = pipeline::run(
+        &mut guest,
+        plugins,
+        scrubber.scanner(),
+        &mut reader,
+        &options,
+        &mut |text| {
+            budget.push(text);
+            Ok(())
+        },
+    )?;
     let excerpt = budget.finish();
 
     // 4. The payload, built in the sandbox, checked for leaks here.
@@ -160,7 +174,11 @@ fn report(args: &ReportArgs, ctx: &Context, scrubber: &Scrubber, started: Instan
         human(outcome.bytes_read),
         human(excerpt.head.len() as u64 + excerpt.tail.len() as u64),
         if excerpt.omitted() > 0 {
-            format!(" ({} left out in the middle to fit {})", human(excerpt.omitted()), s.max_log_bytes.value)
+            format!(
+                " ({} left out in the middle to fit {})",
+                human(excerpt.omitted()),
+                s.max_log_bytes.value
+            )
         } else {
             String::new()
         }
@@ -169,7 +187,10 @@ fn report(args: &ReportArgs, ctx: &Context, scrubber: &Scrubber, started: Instan
     let short = exlogare_redact::short_secret_names(
         &ctx.secrets
             .iter()
-            .map(|s| exlogare_redact::KnownSecret { name: s.name.clone(), value: s.value.clone() })
+            .map(|s| exlogare_redact::KnownSecret {
+                name: s.name.clone(),
+                value: s.value.clone(),
+            })
             .collect::<Vec<_>>(),
         s.min_secret_length.value as usize,
     );
@@ -193,13 +214,18 @@ fn report(args: &ReportArgs, ctx: &Context, scrubber: &Scrubber, started: Instan
         ));
     }
     if let Some(e) = &outcome.read_error {
-        facts.push(format!("the log could not be read to its end ({e}); what was read is included"));
+        facts.push(format!(
+            "the log could not be read to its end ({e}); what was read is included"
+        ));
     }
 
     // 5. Print (dry run) or send.
     if args.dry_run {
         let mut stdout = std::io::stdout().lock();
-        let _ = stdout.write_all(&body).and_then(|_| stdout.write_all(b"\n")).and_then(|_| stdout.flush());
+        let _ = stdout
+            .write_all(&body)
+            .and_then(|_| stdout.write_all(b"\n"))
+            .and_then(|_| stdout.flush());
         return Ok(format!(
             "dry run: the {} payload above would go to {endpoint}; nothing was sent; {}",
             human(body.len() as u64),
@@ -223,7 +249,17 @@ fn report(args: &ReportArgs, ctx: &Context, scrubber: &Scrubber, started: Instan
         excerpt = smaller;
         Ok(Some((body, kept)))
     };
-    crate::delivery::deliver_report(ctx, scrubber, &endpoint, token, deadline, body, log_bytes, &mut facts, &mut shrink)
+    crate::delivery::deliver_report(
+        ctx,
+        scrubber,
+        &endpoint,
+        token,
+        deadline,
+        body,
+        log_bytes,
+        &mut facts,
+        &mut shrink,
+    )
 }
 
 /// Refuses a body that still holds a known secret value (a redactor bug).
@@ -242,7 +278,11 @@ fn check_leaks(scrubber: &Scrubber, body: &[u8]) -> Result<(), Failure> {
 }
 
 /// Builds the JSON body in the sandbox from the kept parts of the log.
-pub fn build_body(guest: &mut DefaultGuest, input: &JobInput, excerpt: &Excerpt) -> Result<Vec<u8>, Failure> {
+pub fn build_body(
+    guest: &mut DefaultGuest,
+    input: &JobInput,
+    excerpt: &Excerpt,
+) -> Result<Vec<u8>, Failure> {
     let mut body = guest.payload_open(input)?;
     for piece in excerpt.pieces() {
         for part in piece.chunks(PIECE) {
@@ -262,7 +302,14 @@ fn read_rules(ctx: &Context) -> Result<Option<String>, Failure> {
     match &ctx.settings.rules.value {
         None => Ok(None),
         Some(path) => std::fs::read_to_string(path).map(Some).map_err(|e| {
-            Failure::new(Kind::Config, format!("cannot read the rule file {} (from {}): {e}", path.display(), ctx.settings.rules.source))
+            Failure::new(
+                Kind::Config,
+                format!(
+                    "cannot read the rule file {} (from {}): {e}",
+                    path.display(),
+                    ctx.settings.rules.source
+                ),
+            )
         }),
     }
 }
@@ -272,7 +319,10 @@ fn parse_meta(items: &[String]) -> Result<Vec<(String, String)>, Failure> {
         .iter()
         .map(|item| match item.split_once('=') {
             Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
-            _ => Err(Failure::new(Kind::Config, format!("--meta `{item}` is not KEY=VALUE"))),
+            _ => Err(Failure::new(
+                Kind::Config,
+                format!("--meta `{item}` is not KEY=VALUE"),
+            )),
         })
         .collect()
 }

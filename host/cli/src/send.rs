@@ -10,10 +10,10 @@ use std::time::Instant;
 
 use clap::Args;
 use exlogare_deliver::{Endpoint, Request, spool};
-use exlogare_settings::{Compress, Layer, Source};
+use exlogare_settings::{Layer, Source};
 
 use crate::Finish;
-use crate::cli::CommonArgs;
+use crate::cli::{CommonArgs, DeliveryArgs};
 use crate::context::Context;
 use crate::delivery;
 use crate::failure::{Failure, Kind};
@@ -31,39 +31,12 @@ pub struct SendArgs {
     /// Send to this base URL instead of the one each payload was meant for [env: none]
     #[arg(long, value_name = "URL")]
     pub url: Option<String>,
-    /// Give up (and keep what is left) after this long, e.g. 120 or 2m [default: 120s] [env: EXLOGARE_DEADLINE]
-    #[arg(long, value_name = "DURATION")]
-    pub deadline: Option<String>,
-    /// Read the token from this file instead of EXLOGARE_TOKEN
-    #[arg(long, value_name = "FILE")]
-    pub token_file: Option<PathBuf>,
-    /// Extra CA certificates, PEM [env: EXLOGARE_CA_FILE, SSL_CERT_FILE]
-    #[arg(long, value_name = "FILE")]
-    pub ca_file: Option<PathBuf>,
-    /// Allow plain http:// to a non-loopback host (sends the token in clear) [env: EXLOGARE_ALLOW_HTTP]
-    #[arg(long)]
-    pub allow_http: bool,
-    /// Compress the upload: none or gzip [default: none] [env: EXLOGARE_COMPRESS]
-    #[arg(long, value_name = "none|gzip")]
-    pub compress: Option<String>,
-    /// The spool directory [default: $CI_PROJECT_DIR/.exlogare-spool] [env: EXLOGARE_SPOOL_DIR]
-    #[arg(long, value_name = "DIR")]
-    pub spool_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub delivery: DeliveryArgs,
 }
 
 fn flags(args: &SendArgs) -> Result<Layer, Failure> {
-    Ok(Layer {
-        deadline: args
-            .deadline
-            .as_deref()
-            .map(|s| exlogare_settings::parse_duration("--deadline", s))
-            .transpose()?,
-        ca_file: args.ca_file.clone(),
-        allow_http: args.allow_http.then_some(true),
-        compress: args.compress.as_deref().map(Compress::parse).transpose()?,
-        spool_dir: args.spool_dir.clone(),
-        ..Layer::default()
-    })
+    Ok(args.delivery.layer(Layer::default())?)
 }
 
 /// Runs `send`.
@@ -72,7 +45,7 @@ pub fn run(args: &SendArgs, started: Instant) -> Finish {
         Ok(layer) => layer,
         Err(f) => return Finish::failed(f, args.common.strict, None),
     };
-    let ctx = match Context::load(&args.common, layer, args.token_file.as_deref()) {
+    let ctx = match Context::load(&args.common, layer, args.delivery.token_file.as_deref()) {
         Ok(ctx) => ctx,
         Err(f) => return Finish::failed(f, args.common.strict, None),
     };
