@@ -14,7 +14,8 @@ use std::process::Command;
 mod engine_config;
 
 fn main() {
-    let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let manifest_dir =
+        PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let workspace = manifest_dir.join("../..");
     let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     // OUT_DIR is <target>/[<triple>/]<profile>/build/<pkg>-<hash>/out: keep the guest's own
@@ -28,13 +29,19 @@ fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=src/engine_config.rs");
     println!("cargo:rerun-if-changed={}", workspace.join("wit").display());
-    println!("cargo:rerun-if-changed={}", workspace.join("Cargo.lock").display());
+    println!(
+        "cargo:rerun-if-changed={}",
+        workspace.join("Cargo.lock").display()
+    );
     println!("cargo:rerun-if-env-changed=EXLOGARE_GUEST_WASM");
 
     let wasm = match env::var_os("EXLOGARE_GUEST_WASM") {
         // A prebuilt guest (e.g. for a musl build on a machine without the wasm target).
         Some(path) => fs::read(&path).unwrap_or_else(|e| {
-            fail(&format!("cannot read EXLOGARE_GUEST_WASM={}: {e}", Path::new(&path).display()))
+            fail(&format!(
+                "cannot read EXLOGARE_GUEST_WASM={}: {e}",
+                Path::new(&path).display()
+            ))
         }),
         None => build_guest(&workspace, &guest_target),
     };
@@ -66,18 +73,41 @@ fn build_guest(workspace: &Path, guest_target: &Path) -> Vec<u8> {
 
     let mut cmd = Command::new(&cargo);
     cmd.current_dir(workspace)
-        .args(["build", "--release", "--locked", "-p", "exlogare-guest", "--target", "wasm32-wasip2", "--target-dir"])
+        .args([
+            "build",
+            "--release",
+            "--locked",
+            "-p",
+            "exlogare-guest",
+            "--target",
+            "wasm32-wasip2",
+            "--target-dir",
+        ])
         .arg(guest_target)
-        .env("CARGO_TARGET_WASM32_WASIP2_RUSTFLAGS", "-C target-feature=+simd128");
+        .env(
+            "CARGO_TARGET_WASM32_WASIP2_RUSTFLAGS",
+            "-C target-feature=+simd128",
+        );
     // The outer build's flags are for the host, not the guest.
-    for var in ["RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS", "CARGO_BUILD_RUSTFLAGS", "CARGO_BUILD_TARGET", "CARGO_TARGET_DIR", "CARGO_BUILD_TARGET_DIR", "CARGO_PROFILE_RELEASE_LTO", "CARGO_PRIMARY_PACKAGE"] {
+    for var in [
+        "RUSTFLAGS",
+        "CARGO_ENCODED_RUSTFLAGS",
+        "CARGO_BUILD_RUSTFLAGS",
+        "CARGO_BUILD_TARGET",
+        "CARGO_TARGET_DIR",
+        "CARGO_BUILD_TARGET_DIR",
+        "CARGO_PROFILE_RELEASE_LTO",
+        "CARGO_PRIMARY_PACKAGE",
+    ] {
         cmd.env_remove(var);
     }
     let status = cmd
         .status()
         .unwrap_or_else(|e| fail(&format!("cannot run `{cargo}` to build the guest: {e}")));
     if !status.success() {
-        fail("building the default guest (`cargo build -p exlogare-guest --target wasm32-wasip2`) failed; its errors are above");
+        fail(
+            "building the default guest (`cargo build -p exlogare-guest --target wasm32-wasip2`) failed; its errors are above",
+        );
     }
 
     let release = guest_target.join("wasm32-wasip2/release");
@@ -105,7 +135,9 @@ fn check_wasm_target(rustc: &str) {
     let installed = match out {
         Ok(out) if out.status.success() => {
             let dir = String::from_utf8_lossy(&out.stdout).trim().to_string();
-            fs::read_dir(&dir).map(|mut d| d.next().is_some()).unwrap_or(false)
+            fs::read_dir(&dir)
+                .map(|mut d| d.next().is_some())
+                .unwrap_or(false)
         }
         _ => false,
     };
@@ -120,6 +152,9 @@ fn check_wasm_target(rustc: &str) {
 
 fn fail(message: &str) -> ! {
     eprintln!("\nerror: {message}\n");
-    println!("cargo:warning={}", message.lines().next().unwrap_or(message));
+    println!(
+        "cargo:warning={}",
+        message.lines().next().unwrap_or(message)
+    );
     std::process::exit(1);
 }

@@ -90,7 +90,10 @@ stopwords = ["exampleexampleexample"]
         let out = run.stdout();
         assert!(!out.contains("abcdefghijklmnopqrstuvwx"), "{out}");
         assert!(out.contains("[REDACTED:acme-internal-key]"), "{out}");
-        assert!(out.contains("acmekey_exampleexampleexample000"), "allowlisted: {out}");
+        assert!(
+            out.contains("acmekey_exampleexampleexample000"),
+            "allowlisted: {out}"
+        );
         run.assert_stderr_contains("acme-internal-key: 1");
     }
 }
@@ -98,7 +101,10 @@ stopwords = ["exampleexampleexample"]
 #[test]
 fn a_bad_rule_file_names_the_rule() {
     let dir = Dir::new();
-    dir.create("rules.toml", "[[rules]]\nid = \"lookaround\"\nregex = '''(?<=x)secret'''\n");
+    dir.create(
+        "rules.toml",
+        "[[rules]]\nid = \"lookaround\"\nregex = '''(?<=x)secret'''\n",
+    );
     let run = dir
         .command()
         .args(["redact", "--rules", "rules.toml", "-"])

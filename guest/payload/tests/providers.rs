@@ -132,7 +132,10 @@ fn gitlab_ci_local_is_gitlab_though_it_says_gitlab_ci_false() {
     assert_eq!(info.provider, "gitlab_ci");
     assert_eq!(info.status.as_deref(), Some("failed"));
     // GITLAB_CI=false alone is not enough.
-    assert_eq!(detect(&pairs(&[("GITLAB_CI", "false")])).provider, "generic");
+    assert_eq!(
+        detect(&pairs(&[("GITLAB_CI", "false")])).provider,
+        "generic"
+    );
 }
 
 #[test]

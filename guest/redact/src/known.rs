@@ -75,7 +75,12 @@ impl StrideFilter {
         })
     }
 
-    fn for_each(&self, needles: &[KnownNeedle], hay: &[u8], mut f: impl FnMut(usize, usize, usize)) {
+    fn for_each(
+        &self,
+        needles: &[KnownNeedle],
+        hay: &[u8],
+        mut f: impl FnMut(usize, usize, usize),
+    ) {
         let mut t = 0;
         while t + 1 < hay.len() {
             let pair = u16::from_le_bytes([hay[t], hay[t + 1]]);

@@ -107,7 +107,10 @@ fn cut_tail(tail: &mut Vec<u8>) {
     let limit = tail.len() / 4;
     let start = match tail[..limit].iter().position(|&b| b == b'\n') {
         Some(pos) => pos + 1,
-        None => tail.iter().position(|&b| b & 0xC0 != 0x80).unwrap_or(tail.len()),
+        None => tail
+            .iter()
+            .position(|&b| b & 0xC0 != 0x80)
+            .unwrap_or(tail.len()),
     };
     tail.drain(..start);
 }
@@ -183,7 +186,10 @@ mod tests {
         assert!(e.head.starts_with(b"line 00000\n"));
         assert!(e.tail.ends_with(b"line 09999\n"));
         assert!(e.head.len() + e.tail.len() <= 1000);
-        assert_eq!(e.omitted() as usize, log.len() - e.head.len() - e.tail.len());
+        assert_eq!(
+            e.omitted() as usize,
+            log.len() - e.head.len() - e.tail.len()
+        );
         assert!(e.head.ends_with(b"\n"));
         assert!(String::from_utf8_lossy(&e.marker()).contains(&e.omitted().to_string()));
     }

@@ -85,8 +85,9 @@ impl From<exlogare_runtime::GuestError> for Failure {
     fn from(e: exlogare_runtime::GuestError) -> Failure {
         if let exlogare_runtime::GuestError::Rejected { .. } = e {
             // The redactor declined its options: a rule file or setting to fix.
-            return Failure::new(Kind::Config, format!("{e}; nothing was sent"))
-                .hint("fix the rule file or settings it names, and check with `exlogare redact --report`");
+            return Failure::new(Kind::Config, format!("{e}; nothing was sent")).hint(
+                "fix the rule file or settings it names, and check with `exlogare redact --report`",
+            );
         }
         Failure::new(Kind::Redaction, e.to_string())
             .hint("nothing was sent, so no secret could leave; report this with `exlogare redact --report` output if it persists")

@@ -25,7 +25,10 @@ impl LogReader {
         } else {
             let file = File::open(path)?;
             if file.metadata()?.is_dir() {
-                return Err(io::Error::new(io::ErrorKind::InvalidInput, "it is a directory"));
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "it is a directory",
+                ));
             }
             Box::new(file)
         };

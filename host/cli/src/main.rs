@@ -38,7 +38,11 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             // --help and --version are not errors.
-            let code = if e.use_stderr() { Kind::Config.code() } else { 0 };
+            let code = if e.use_stderr() {
+                Kind::Config.code()
+            } else {
+                0
+            };
             let _ = e.print();
             return ExitCode::from(code as u8);
         }

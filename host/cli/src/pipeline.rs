@@ -8,7 +8,9 @@
 use std::io;
 
 use exlogare_redact::LeakScanner;
-use exlogare_runtime::{DefaultGuest, NormalizeOptions, NormalizeStats, PluginRedactor, RedactorOptions};
+use exlogare_runtime::{
+    DefaultGuest, NormalizeOptions, NormalizeStats, PluginRedactor, RedactorOptions,
+};
 
 use crate::failure::{Failure, Kind};
 use crate::logsource::LogReader;
@@ -110,7 +112,11 @@ fn through(stages: &mut [Stage<'_>], mut data: Vec<u8>) -> Result<Vec<u8>, Failu
 }
 
 /// Feeds the last text through every stage and ends each one, in order; adds their counts.
-fn finish_stages(stages: &mut [Stage<'_>], mut data: Vec<u8>, outcome: &mut Outcome) -> Result<Vec<u8>, Failure> {
+fn finish_stages(
+    stages: &mut [Stage<'_>],
+    mut data: Vec<u8>,
+    outcome: &mut Outcome,
+) -> Result<Vec<u8>, Failure> {
     for stage in stages.iter_mut() {
         let mut out = stage.plugin.push(&data).map_err(plugin_failure)?;
         stage.check(&out)?;
@@ -140,7 +146,9 @@ pub fn run(
         redactors: vec![guest.info()?],
         ..Outcome::default()
     };
-    outcome.redactors.extend(plugins.iter().map(PluginRedactor::id));
+    outcome
+        .redactors
+        .extend(plugins.iter().map(PluginRedactor::id));
     let mut stages: Vec<Stage<'_>> = plugins
         .into_iter()
         .map(|plugin| Stage {
@@ -148,7 +156,8 @@ pub fn run(
             guard: LeakGuard::new(scanner),
         })
         .collect();
-    let write_failed = |e: io::Error| Failure::new(Kind::Input, format!("cannot write the redacted log: {e}"));
+    let write_failed =
+        |e: io::Error| Failure::new(Kind::Input, format!("cannot write the redacted log: {e}"));
     loop {
         let chunk = match reader.next_chunk() {
             Ok(Some(chunk)) => chunk,
@@ -220,7 +229,9 @@ mod tests {
     fn a_value_spread_over_many_tiny_outputs_is_found() {
         let scanner = scanner();
         let mut guard = LeakGuard::new(&scanner);
-        let found = b"xx s3cr3t-v4lue-xyz".iter().any(|b| guard.check(std::slice::from_ref(b)).is_some());
+        let found = b"xx s3cr3t-v4lue-xyz"
+            .iter()
+            .any(|b| guard.check(std::slice::from_ref(b)).is_some());
         assert!(found);
     }
 

@@ -32,13 +32,15 @@ pub fn run(args: &RedactArgs) -> Finish {
 fn redact(args: &RedactArgs, ctx: &Context, scrubber: &Scrubber) -> Result<String, Failure> {
     let s = &ctx.settings;
     let path = args.file.clone().unwrap_or_else(|| PathBuf::from("-"));
-    let mut reader = LogReader::open(&path).map_err(|e| {
-        Failure::new(Kind::Input, format!("cannot read {}: {e}", path.display()))
-    })?;
+    let mut reader = LogReader::open(&path)
+        .map_err(|e| Failure::new(Kind::Input, format!("cannot read {}: {e}", path.display())))?;
     let rules_toml = match &s.rules.value {
         None => None,
         Some(p) => Some(std::fs::read_to_string(p).map_err(|e| {
-            Failure::new(Kind::Config, format!("cannot read the rule file {}: {e}", p.display()))
+            Failure::new(
+                Kind::Config,
+                format!("cannot read the rule file {}: {e}", p.display()),
+            )
         })?),
     };
     let plugin_files = plugins::load_plugins(&s.plugins.value, &ctx.policies)?;
@@ -60,10 +62,21 @@ fn redact(args: &RedactArgs, ctx: &Context, scrubber: &Scrubber) -> Result<Strin
     };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    let plugins = plugins::start_plugins(&runtime, &plugin_files, &limits, &options.redactor, &ctx.env)?;
-    let outcome = pipeline::run(&mut guest, plugins, scrubber.scanner(), &mut reader, &options, &mut |text| {
-        out.write_all(text)
-    })?;
+    let plugins = plugins::start_plugins(
+        &runtime,
+        &plugin_files,
+        &limits,
+        &options.redactor,
+        &ctx.env,
+    )?;
+    let outcome = pipeline::run(
+        &mut guest,
+        plugins,
+        scrubber.scanner(),
+        &mut reader,
+        &options,
+        &mut |text| out.write_all(text),
+    )?;
     out.flush()
         .map_err(|e| Failure::new(Kind::Input, format!("cannot write the redacted log: {e}")))?;
     let mut lines = vec![describe_redactions(&outcome.redactions)];

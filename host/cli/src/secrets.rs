@@ -14,10 +14,34 @@ pub struct Secret {
 
 /// Name segments that mark a variable as secret (`DB_PASSWORD`, `NPM_TOKEN`, `API_KEY`...).
 const SECRET_SEGMENTS: &[&str] = &[
-    "TOKEN", "TOKENS", "SECRET", "SECRETS", "PASSWORD", "PASSWORDS", "PASSWD", "PASSPHRASE",
-    "PASS", "PW", "PWD", "KEY", "KEYS", "APIKEY", "ACCESSKEY", "SECRETKEY", "PRIVATEKEY",
-    "CREDENTIAL", "CREDENTIALS", "CREDS", "AUTH", "JWT", "COOKIE", "DSN", "SALT", "SIGNATURE",
-    "CONNECTIONSTRING", "WEBHOOK",
+    "TOKEN",
+    "TOKENS",
+    "SECRET",
+    "SECRETS",
+    "PASSWORD",
+    "PASSWORDS",
+    "PASSWD",
+    "PASSPHRASE",
+    "PASS",
+    "PW",
+    "PWD",
+    "KEY",
+    "KEYS",
+    "APIKEY",
+    "ACCESSKEY",
+    "SECRETKEY",
+    "PRIVATEKEY",
+    "CREDENTIAL",
+    "CREDENTIALS",
+    "CREDS",
+    "AUTH",
+    "JWT",
+    "COOKIE",
+    "DSN",
+    "SALT",
+    "SIGNATURE",
+    "CONNECTIONSTRING",
+    "WEBHOOK",
 ];
 
 /// Suffixes of a segment that mark it secret (`GITHUBTOKEN`, `CLIENTSECRET`).
@@ -25,8 +49,13 @@ const SECRET_SUFFIXES: &[&str] = &["TOKEN", "SECRET", "PASSWORD", "PASSWD", "API
 
 /// Variables that look secret by name but hold none.
 const NOT_SECRET: &[&str] = &[
-    "PWD", "OLDPWD", "EXLOGARE_REDACT_VARS", "CI_JOB_TOKEN_SCOPE", "SSH_AUTH_SOCK",
-    "GPG_AGENT_INFO", "XAUTHORITY",
+    "PWD",
+    "OLDPWD",
+    "EXLOGARE_REDACT_VARS",
+    "CI_JOB_TOKEN_SCOPE",
+    "SSH_AUTH_SOCK",
+    "GPG_AGENT_INFO",
+    "XAUTHORITY",
 ];
 
 /// Whether a variable name looks like it holds a secret.
@@ -49,7 +78,11 @@ const MAX_SECRET_FILE: u64 = 64 << 10;
 /// Collects the known secrets from the environment: `token`, every secret-named variable,
 /// and the variables named in `extra_names`. A secret-named variable whose value is the path
 /// of a small file (GitLab file-type variables) contributes the file's contents too.
-pub fn collect(env: &[(String, String)], token: Option<&str>, extra_names: &[String]) -> Vec<Secret> {
+pub fn collect(
+    env: &[(String, String)],
+    token: Option<&str>,
+    extra_names: &[String],
+) -> Vec<Secret> {
     let mut out: Vec<Secret> = Vec::new();
     let mut push = |name: &str, value: &str| {
         let value = value.trim_matches(|c| c == '\n' || c == '\r');
@@ -89,7 +122,10 @@ pub fn collect(env: &[(String, String)], token: Option<&str>, extra_names: &[Str
 
 /// The password in a URL's userinfo, as written.
 fn url_password(value: &str) -> Option<String> {
-    let rest = value.trim().split_once("://").map_or(value.trim(), |(_, r)| r);
+    let rest = value
+        .trim()
+        .split_once("://")
+        .map_or(value.trim(), |(_, r)| r);
     let authority = rest.split(['/', '?', '#']).next()?;
     let (userinfo, _) = authority.rsplit_once('@')?;
     let (_, password) = userinfo.split_once(':')?;
@@ -117,15 +153,31 @@ mod tests {
     #[test]
     fn names_that_look_secret() {
         for name in [
-            "DB_PASSWORD", "NPM_TOKEN", "AWS_SECRET_ACCESS_KEY", "API_KEY", "CI_JOB_TOKEN",
-            "GITHUBTOKEN", "client_secret", "SENTRY_DSN", "DEPLOY_KEY", "MY_PASSPHRASE",
-            "CI_JOB_JWT_V2", "REGISTRY_PASS",
+            "DB_PASSWORD",
+            "NPM_TOKEN",
+            "AWS_SECRET_ACCESS_KEY",
+            "API_KEY",
+            "CI_JOB_TOKEN",
+            "GITHUBTOKEN",
+            "client_secret",
+            "SENTRY_DSN",
+            "DEPLOY_KEY",
+            "MY_PASSPHRASE",
+            "CI_JOB_JWT_V2",
+            "REGISTRY_PASS",
         ] {
             assert!(name_looks_secret(name), "{name}");
         }
         for name in [
-            "PWD", "HOME", "CI_PROJECT_PATH", "MONKEY_BUSINESS", "KEYBOARD", "PATH",
-            "CI_COMMIT_SHA", "SSH_AUTH_SOCK", "TOKENIZER_MODE_X",
+            "PWD",
+            "HOME",
+            "CI_PROJECT_PATH",
+            "MONKEY_BUSINESS",
+            "KEYBOARD",
+            "PATH",
+            "CI_COMMIT_SHA",
+            "SSH_AUTH_SOCK",
+            "TOKENIZER_MODE_X",
         ] {
             assert!(!name_looks_secret(name), "{name}");
         }
@@ -142,7 +194,10 @@ mod tests {
             ("CI_PROJECT_PATH".to_string(), "group/project".to_string()),
             ("SERVICE_KEY".to_string(), file.display().to_string()),
             ("EMPTY_TOKEN".to_string(), "  ".to_string()),
-            ("HTTPS_PROXY".to_string(), "http://user:pr0xy-passw0rd@proxy:3128".to_string()),
+            (
+                "HTTPS_PROXY".to_string(),
+                "http://user:pr0xy-passw0rd@proxy:3128".to_string(),
+            ),
         ];
         let got = collect(&env, Some("tok-123456789"), &["MY_THING".to_string()]);
         let names: Vec<&str> = got.iter().map(|s| s.name.as_str()).collect();
