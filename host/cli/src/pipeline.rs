@@ -12,6 +12,7 @@ use exlogare_runtime::{
     DefaultGuest, NormalizeOptions, NormalizeStats, PluginRedactor, RedactorOptions,
 };
 
+use crate::context::Context;
 use crate::failure::{Failure, Kind};
 use crate::logsource::LogReader;
 use crate::plugins::plugin_failure;
@@ -39,6 +40,40 @@ pub struct Options {
     pub normalize: NormalizeOptions,
     /// Redactor options.
     pub redactor: RedactorOptions,
+}
+
+impl Options {
+    /// The options the settings ask for: the same for `report` and `redact`, so the preview
+    /// shows exactly what would leave. Reads the rule file, if any.
+    pub fn from_context(ctx: &Context) -> Result<Options, Failure> {
+        let s = &ctx.settings;
+        let rules_toml = match &s.rules.value {
+            None => None,
+            Some(path) => Some(std::fs::read_to_string(path).map_err(|e| {
+                Failure::new(
+                    Kind::Config,
+                    format!(
+                        "cannot read the rule file {} (from {}): {e}",
+                        path.display(),
+                        s.rules.source
+                    ),
+                )
+            })?),
+        };
+        Ok(Options {
+            normalize: NormalizeOptions {
+                strip_ansi: !s.keep_ansi.value,
+                collapse_carriage_returns: !s.keep_ansi.value,
+                gitlab_sections: true,
+            },
+            redactor: RedactorOptions {
+                known_secrets: ctx.secret_pairs(),
+                min_secret_length: s.min_secret_length.value,
+                rules_toml,
+                settings: Vec::new(),
+            },
+        })
+    }
 }
 
 /// Searches a stream of outputs for known values, keeping the end of the previous output

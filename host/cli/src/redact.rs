@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use exlogare_runtime::{DefaultGuest, Limits, NormalizeOptions, RedactorOptions, Runtime};
+use exlogare_runtime::{DefaultGuest, Limits, Runtime};
 use exlogare_settings::Layer;
 
 use crate::cli::RedactArgs;
@@ -34,32 +34,11 @@ fn redact(args: &RedactArgs, ctx: &Context, scrubber: &Scrubber) -> Result<Strin
     let path = args.file.clone().unwrap_or_else(|| PathBuf::from("-"));
     let mut reader = LogReader::open(&path)
         .map_err(|e| Failure::new(Kind::Input, format!("cannot read {}: {e}", path.display())))?;
-    let rules_toml = match &s.rules.value {
-        None => None,
-        Some(p) => Some(std::fs::read_to_string(p).map_err(|e| {
-            Failure::new(
-                Kind::Config,
-                format!("cannot read the rule file {}: {e}", p.display()),
-            )
-        })?),
-    };
     let plugin_files = plugins::load_plugins(&s.plugins.value, &ctx.policies)?;
     let runtime = Runtime::new(runtime_cache(&ctx.env))?;
     let limits = Limits::default();
     let mut guest = DefaultGuest::new(&runtime, &limits)?;
-    let options = pipeline::Options {
-        normalize: NormalizeOptions {
-            strip_ansi: !s.keep_ansi.value,
-            collapse_carriage_returns: !s.keep_ansi.value,
-            gitlab_sections: true,
-        },
-        redactor: RedactorOptions {
-            known_secrets: ctx.secret_pairs(),
-            min_secret_length: s.min_secret_length.value,
-            rules_toml,
-            settings: Vec::new(),
-        },
-    };
+    let options = pipeline::Options::from_context(ctx)?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let plugins = plugins::start_plugins(

@@ -4,9 +4,7 @@ use std::io::Write;
 use std::time::Instant;
 
 use exlogare_deliver::Endpoint;
-use exlogare_runtime::{
-    DefaultGuest, JobInput, Limits, LogInfo, NormalizeOptions, RedactorOptions, Runtime,
-};
+use exlogare_runtime::{DefaultGuest, JobInput, Limits, LogInfo, Runtime};
 use exlogare_settings::{ByteSize, Layer, When};
 use sha2::{Digest, Sha256};
 
@@ -114,20 +112,7 @@ fn report(
         Failure::new(Kind::Input, format!("cannot read the log {}: {e}; nothing was sent", log_path.display()))
             .hint("write the job's output to it (e.g. `exlogare run -- CMD` or `CMD 2>&1 | tee build.log`) or point --log / EXLOGARE_LOG at it")
     })?;
-    let rules_toml = read_rules(ctx)?;
-    let options = pipeline::Options {
-        normalize: NormalizeOptions {
-            strip_ansi: !s.keep_ansi.value,
-            collapse_carriage_returns: !s.keep_ansi.value,
-            gitlab_sections: true,
-        },
-        redactor: RedactorOptions {
-            known_secrets: ctx.secret_pairs(),
-            min_secret_length: s.min_secret_length.value,
-            rules_toml,
-            settings: Vec::new(),
-        },
-    };
+    let options = pipeline::Options::from_context(ctx)?;
     let max = usize::try_from(s.max_log_bytes.value.0).unwrap_or(usize::MAX);
     let mut budget = Budget::new(max);
     let plugins = plugins::start_plugins(
@@ -296,22 +281,6 @@ pub fn build_body(
 /// The same for every attempt of one payload, and for a later `send` of it.
 pub fn idempotency_key(body: &[u8]) -> String {
     hex::encode(&Sha256::digest(body)[..16])
-}
-
-fn read_rules(ctx: &Context) -> Result<Option<String>, Failure> {
-    match &ctx.settings.rules.value {
-        None => Ok(None),
-        Some(path) => std::fs::read_to_string(path).map(Some).map_err(|e| {
-            Failure::new(
-                Kind::Config,
-                format!(
-                    "cannot read the rule file {} (from {}): {e}",
-                    path.display(),
-                    ctx.settings.rules.source
-                ),
-            )
-        }),
-    }
 }
 
 fn parse_meta(items: &[String]) -> Result<Vec<(String, String)>, Failure> {
