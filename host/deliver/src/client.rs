@@ -269,16 +269,20 @@ impl Uploader {
         request: &Request<'_>,
         deadline: Instant,
     ) -> Result<Delivered, Undelivered> {
-        let wire: Vec<u8> = match request.encoding {
-            Encoding::Identity => request.body.to_vec(),
-            Encoding::Gzip => gzip(request.body).map_err(|e| Undelivered {
-                error: Box::new(DeliveryError::Setup(format!(
-                    "cannot gzip the payload: {e}"
-                ))),
-                attempts: 0,
-                stop: Stop::Permanent,
-                retried: Vec::new(),
-            })?,
+        // One owned copy for every attempt: `Bytes` clones share it instead of copying a
+        // body of up to the size budget again per attempt.
+        let wire: bytes::Bytes = match request.encoding {
+            Encoding::Identity => bytes::Bytes::copy_from_slice(request.body),
+            Encoding::Gzip => gzip(request.body)
+                .map_err(|e| Undelivered {
+                    error: Box::new(DeliveryError::Setup(format!(
+                        "cannot gzip the payload: {e}"
+                    ))),
+                    attempts: 0,
+                    stop: Stop::Permanent,
+                    retried: Vec::new(),
+                })?
+                .into(),
         };
         self.runtime
             .block_on(self.deliver_async(request, &wire, deadline))
@@ -287,7 +291,7 @@ impl Uploader {
     async fn deliver_async(
         &self,
         request: &Request<'_>,
-        wire: &[u8],
+        wire: &bytes::Bytes,
         deadline: Instant,
     ) -> Result<Delivered, Undelivered> {
         let mut attempts = 0u32;
@@ -351,7 +355,7 @@ impl Uploader {
     async fn attempt(
         &self,
         request: &Request<'_>,
-        wire: &[u8],
+        wire: &bytes::Bytes,
         timeout: Duration,
     ) -> Result<Delivered, DeliveryError> {
         let endpoint = request.endpoint.to_string();
@@ -370,7 +374,7 @@ impl Uploader {
         }
         let started = Instant::now();
         let exchange = async {
-            let response = builder.body(wire.to_vec()).send().await?;
+            let response = builder.body(wire.clone()).send().await?;
             let status = response.status();
             let retry_after = response
                 .headers()
