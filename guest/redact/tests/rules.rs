@@ -513,3 +513,32 @@ keywords = ["acme_"]
     let err = redact_all(&bad, b"").expect_err("error");
     assert!(err.to_string().contains("`x`"), "{err}");
 }
+
+/// Values longer than any fixed bound are redacted whole: no tail is left in clear.
+#[test]
+fn long_values_are_redacted_whole() {
+    let long: String = "aB3dE6gH9j".repeat(600); // 6000 bytes
+    for (input, expected) in [
+        (
+            format!("export DB_PASSWORD={long} done"),
+            "export DB_PASSWORD=[REDACTED:password-assignment] done".to_string(),
+        ),
+        (
+            format!("Authorization: Bearer {long}"),
+            "Authorization: Bearer [REDACTED:authorization-header]".to_string(),
+        ),
+        (
+            format!("git clone https://ci:{long}@gitlab.example.com/g/p.git"),
+            "git clone https://ci:[REDACTED:url-credentials]@gitlab.example.com/g/p.git"
+                .to_string(),
+        ),
+        (
+            format!("token eyJhbGciOiJIUzI1NiJ9.eyJ{long}.{long} end"),
+            "token [REDACTED:jwt] end".to_string(),
+        ),
+    ] {
+        let out = red(&input);
+        assert_eq!(out, expected);
+        assert!(!out.contains("aB3dE6gH9j"), "a piece of the value leaked");
+    }
+}

@@ -2,9 +2,13 @@
 //!
 //! This module exists to keep the rule table in one readable place. Each rule keeps a known,
 //! harmless prefix outside its secret group where that helps a reader (`glpat-`, `ghp_`,
-//! `AKIA`), and redacts only the value in context rules (`password=[REDACTED:...]`). Every
-//! pattern has bounded repetition so the longest match is known (see `Rule::max_len`), except
-//! the one-line PEM rule, which is bounded by the line (or long-line window) it runs on.
+//! `AKIA`), and redacts only the value in context rules (`password=[REDACTED:...]`).
+//!
+//! Long values use open-ended repetition (`{20,}`, `+`), never wide bounded ranges: a pattern
+//! such as `[^\s]{1,4096}` compiles into thousands of NFA states (tens of milliseconds per
+//! rule, paid by every run in the guest) and truncates a longer value, leaving its tail in
+//! clear. Within a line a value of any length is redacted whole; `Rule::max_len` is the match
+//! length a long-line window is guaranteed to see whole (its overlap).
 //!
 //! Hex strings, digests, UUIDs and integrity values match none of the token patterns, and no
 //! rule here uses entropy: the shapes and contexts decide.
@@ -104,7 +108,7 @@ fn url_password_ok(_: &Captures<'_>, secret: &[u8]) -> bool {
 }
 
 const ASSIGN_VALUE: &str =
-    r#"(?:"(?P<s>[^"\r\n]{1,4096})"|'(?P<s2>[^'\r\n]{1,4096})'|(?P<s3>[^\s"'`;,&<>]{1,4096}))"#;
+    r#"(?:"(?P<s>[^"\r\n]+)"|'(?P<s2>[^'\r\n]+)'|(?P<s3>[^\s"'`;,&<>]+))"#;
 const ASSIGN_SEP: &str = r#"["']?(?P<sep>[ \t]*(?::=|=>|=|:)[ \t]*|[ \t]+)"#;
 
 fn defs() -> Vec<Def> {
@@ -115,11 +119,11 @@ fn defs() -> Vec<Def> {
         Def { validate: Some(crc_ok), ..token("github-user-token", &["ghu_"], r"(?-u:\b)ghu_(?P<s>[A-Za-z0-9]{36})(?-u:\b)", 40) },
         Def { validate: Some(crc_ok), ..token("github-app-token", &["ghs_"], r"(?-u:\b)ghs_(?P<s>[A-Za-z0-9]{36})(?-u:\b)", 40) },
         Def { validate: Some(crc_ok), ..token("github-refresh-token", &["ghr_"], r"(?-u:\b)ghr_(?P<s>[A-Za-z0-9]{36})(?-u:\b)", 40) },
-        token("github-fine-grained-pat", &["github_pat_"], r"(?-u:\b)github_pat_(?P<s>[A-Za-z0-9_]{60,120})", 140),
+        token("github-fine-grained-pat", &["github_pat_"], r"(?-u:\b)github_pat_(?P<s>[A-Za-z0-9_]{60,})", 140),
         // npm: same checksum scheme as GitHub.
         Def { validate: Some(crc_ok), ..token("npm-token", &["npm_"], r"(?-u:\b)npm_(?P<s>[A-Za-z0-9]{36})(?-u:\b)", 40) },
         // GitLab: old 20-character and new routable forms (`<payload>.<version>.<crc>`).
-        token("gitlab-runner-registration-token", &["gr1348941"], r"(?-u:\b)GR1348941(?P<s>[A-Za-z0-9_\-]{20,64})", 80),
+        token("gitlab-runner-registration-token", &["gr1348941"], r"(?-u:\b)GR1348941(?P<s>[A-Za-z0-9_\-]{20,})", 80),
         // AWS
         token("aws-access-key-id", &["akia", "asia"],
             r"(?-u:\b)(?:AKIA|ASIA)(?P<s>[A-Z2-7]{16})(?-u:\b)", 20),
@@ -129,37 +133,37 @@ fn defs() -> Vec<Def> {
         Def { validate: Some(aws_secret_ok), ..token("aws-secret-access-key", &["akia", "asia"],
             r#"(?-u:\b)(?:AKIA|ASIA)[A-Z2-7]{16}["']?[ \t,;:|]{1,5}["']?(?P<s>[A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+=]|$)"#, 80) },
         // Slack
-        token("slack-token", &["xox"], r"(?-u:\b)xox[baprseo]-(?P<s>[0-9A-Za-z\-]{10,250})", 260),
-        token("slack-app-token", &["xapp-"], r"(?-u:\b)xapp-(?P<s>[0-9]-[A-Za-z0-9\-]{20,250})", 260),
-        token("slack-webhook", &["hooks.slack.com"], r"hooks\.slack\.com/(?:services|workflows|triggers)/(?P<s>[A-Za-z0-9+/_\-]{20,250})", 300),
+        token("slack-token", &["xox"], r"(?-u:\b)xox[baprseo]-(?P<s>[0-9A-Za-z\-]{10,})", 260),
+        token("slack-app-token", &["xapp-"], r"(?-u:\b)xapp-(?P<s>[0-9]-[A-Za-z0-9\-]{20,})", 260),
+        token("slack-webhook", &["hooks.slack.com"], r"hooks\.slack\.com/(?:services|workflows|triggers)/(?P<s>[A-Za-z0-9+/_\-]{20,})", 300),
         // Stripe
-        token("stripe-key", &["sk_live_", "rk_live_", "sk_test_", "rk_test_"], r"(?-u:\b)[sr]k_(?:live|test)_(?P<s>[0-9A-Za-z]{10,247})", 260),
-        token("stripe-webhook-secret", &["whsec_"], r"(?-u:\b)whsec_(?P<s>[0-9A-Za-z+/]{24,100})", 110),
+        token("stripe-key", &["sk_live_", "rk_live_", "sk_test_", "rk_test_"], r"(?-u:\b)[sr]k_(?:live|test)_(?P<s>[0-9A-Za-z]{10,})", 260),
+        token("stripe-webhook-secret", &["whsec_"], r"(?-u:\b)whsec_(?P<s>[0-9A-Za-z+/]{24,})", 110),
         // Google
         token("google-api-key", &["aiza"], r"(?-u:\b)AIza(?P<s>[0-9A-Za-z_\-]{35})", 40),
         token("google-oauth-client-secret", &["gocspx-"], r"(?-u:\b)GOCSPX-(?P<s>[0-9A-Za-z_\-]{28})", 40),
-        token("google-oauth-token", &["ya29."], r"(?-u:\b)ya29\.(?P<s>[0-9A-Za-z_\-]{20,2048})", 2060),
+        token("google-oauth-token", &["ya29."], r"(?-u:\b)ya29\.(?P<s>[0-9A-Za-z_\-]{20,})", 2060),
         // PyPI (macaroon whose first caveat names pypi.org or test.pypi.org)
-        token("pypi-token", &["pypi-ageichlwas5vcmc", "pypi-agendgvzdc5wexbplm9yzw"], r"(?-u:\b)pypi-(?P<s>(?:AgEIcHlwaS5vcmc|AgENdGVzdC5weXBpLm9yZw)[A-Za-z0-9_\-]{40,2048})", 2100),
+        token("pypi-token", &["pypi-ageichlwas5vcmc", "pypi-agendgvzdc5wexbplm9yzw"], r"(?-u:\b)pypi-(?P<s>(?:AgEIcHlwaS5vcmc|AgENdGVzdC5weXBpLm9yZw)[A-Za-z0-9_\-]{40,})", 2100),
         // Docker Hub
-        token("dockerhub-pat", &["dckr_pat_", "dckr_oat_"], r"(?-u:\b)dckr_(?:pat|oat)_(?P<s>[A-Za-z0-9_\-]{20,100})", 110),
+        token("dockerhub-pat", &["dckr_pat_", "dckr_oat_"], r"(?-u:\b)dckr_(?:pat|oat)_(?P<s>[A-Za-z0-9_\-]{20,})", 110),
         // Anthropic before OpenAI: both start with `sk-`.
-        token("anthropic-api-key", &["sk-ant-"], r"(?-u:\b)sk-ant-(?P<s>[a-z]{2,10}[0-9]{2}-[A-Za-z0-9_\-]{20,300})", 320),
-        token("openai-api-key", &["sk-proj-", "sk-svcacct-", "sk-admin-"], r"(?-u:\b)sk-(?:proj|svcacct|admin)-(?P<s>[A-Za-z0-9_\-]{40,400})", 420),
-        token("openai-api-key", &["t3blbkfj"], r"(?-u:\b)sk-(?P<s>[A-Za-z0-9_\-]{16,200}T3BlbkFJ[A-Za-z0-9_\-]{16,200})", 420),
+        token("anthropic-api-key", &["sk-ant-"], r"(?-u:\b)sk-ant-(?P<s>[a-z]{2,10}[0-9]{2}-[A-Za-z0-9_\-]{20,})", 320),
+        token("openai-api-key", &["sk-proj-", "sk-svcacct-", "sk-admin-"], r"(?-u:\b)sk-(?:proj|svcacct|admin)-(?P<s>[A-Za-z0-9_\-]{40,})", 420),
+        token("openai-api-key", &["t3blbkfj"], r"(?-u:\b)sk-(?P<s>[A-Za-z0-9_\-]{16,}T3BlbkFJ[A-Za-z0-9_\-]{16,})", 420),
         // Azure
-        token("azure-storage-key", &["accountkey="], r"(?i)AccountKey=(?P<s>[A-Za-z0-9+/]{40,100}={0,2})", 120),
-        token("azure-shared-access-key", &["sharedaccesskey="], r"(?i)SharedAccessKey=(?P<s>[A-Za-z0-9+/]{30,100}={0,2})", 120),
-        token("azure-sas-signature", &["sig="], r"[?&]sig=(?P<s>[A-Za-z0-9%+/]{30,200}(?:%3D|=){0,2})", 220),
+        token("azure-storage-key", &["accountkey="], r"(?i)AccountKey=(?P<s>[A-Za-z0-9+/]{40,}={0,2})", 120),
+        token("azure-shared-access-key", &["sharedaccesskey="], r"(?i)SharedAccessKey=(?P<s>[A-Za-z0-9+/]{30,}={0,2})", 120),
+        token("azure-sas-signature", &["sig="], r"[?&]sig=(?P<s>[A-Za-z0-9%+/]{30,}(?:%3D|=){0,2})", 220),
         // JWT: header and payload are base64url JSON objects (`{"` encodes as `eyJ`).
-        token("jwt", &["eyj"], r"(?-u:\b)(?P<s>eyJ[A-Za-z0-9_\-]{5,4096}\.eyJ[A-Za-z0-9_\-]{5,8192}\.[A-Za-z0-9_\-]{0,2048})", 14400),
+        token("jwt", &["eyj"], r"(?-u:\b)(?P<s>eyJ[A-Za-z0-9_\-]{5,}\.eyJ[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]*)", 14400),
         // PEM private key written on one line: JSON `\n`-escaped, or lines joined by spaces.
-        token("private-key", &["private key"], r#"-{4,5} ?BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)? ?-{4,5}(?P<s>[^"\r\n]{16,}?)(?:-{4,5} ?END |"|$)"#, 16384),
+        token("private-key", &["private key"], r#"-{4,5} ?BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)? ?-{4,5}(?P<s>[^"\r\n]{16,}?)(?:-{4,5} ?END |"|$)"#, 16384),
         // Context rules.
         Def {
             id: "authorization-header",
             keywords: vec!["authorization"],
-            pattern: r#"(?i)(?:^|[^A-Za-z0-9_\-])(?P<key>(?:proxy-)?authorization)["']?(?P<sep>[ \t]*[:=][ \t]*)["']?(?:(?:bearer|basic|token|digest|negotiate|bot|apikey|sso-key|jwt)[ \t]+)?(?P<s>[^\s"',;]{1,4096})"#.to_string(),
+            pattern: r#"(?i)(?:^|[^A-Za-z0-9_\-])(?P<key>(?:proxy-)?authorization)["']?(?P<sep>[ \t]*[:=][ \t]*)["']?(?:(?:bearer|basic|token|digest|negotiate|bot|apikey|sso-key|jwt)[ \t]+)?(?P<s>[^\s"',;]+)"#.to_string(),
             tier: Tier::Context,
             validate: Some(auth_value_ok),
             max_len: 4200,
@@ -167,7 +171,7 @@ fn defs() -> Vec<Def> {
         Def {
             id: "url-credentials",
             keywords: vec!["://"],
-            pattern: r#"(?i)(?-u:\b)[a-z][a-z0-9+.\-]{1,30}://[^:@/\s"'<>\[\]{}]{0,256}:(?P<s>[^/\s"'<>]{1,1024})@[A-Za-z0-9\[_\-]"#.to_string(),
+            pattern: r#"(?i)(?-u:\b)[a-z][a-z0-9+.\-]{1,30}://[^:@/\s"'<>\[\]{}]*:(?P<s>[^/\s"'<>]+)@[A-Za-z0-9\[_\-]"#.to_string(),
             tier: Tier::Context,
             validate: Some(url_password_ok),
             max_len: 1400,
@@ -190,7 +194,7 @@ fn defs() -> Vec<Def> {
     ];
     for &(id, kw, prefix) in GITLAB {
         let pattern =
-            format!(r"{prefix}(?P<s>[A-Za-z0-9_\-]{{20,200}}(?:\.[A-Za-z0-9_\-]{{2,40}}){{0,3}})");
+            format!(r"{prefix}(?P<s>[A-Za-z0-9_\-]{{20,}}(?:\.[A-Za-z0-9_\-]{{2,}}){{0,3}})");
         let keywords = [kw];
         d.push(token(id, &keywords, &pattern, 340));
     }
