@@ -81,8 +81,15 @@ fn main() {
     let t = Instant::now();
     let _ = Redactor::new(&config).expect("config");
     println!("engine build: {:.1} ms", t.elapsed().as_secs_f64() * 1e3);
+    // `EXLOGARE_BENCH_LOG=FILE` measures that log instead (e.g. one from bench/genlog.py).
+    let file = std::env::var_os("EXLOGARE_BENCH_LOG")
+        .map(|p| std::fs::read(&p).expect("read EXLOGARE_BENCH_LOG"));
+    let sizes = if file.is_some() { vec![0] } else { sizes };
     for mib in sizes {
-        let log = make_log(mib << 20);
+        let log = match &file {
+            Some(bytes) => bytes.clone(),
+            None => make_log(mib << 20),
+        };
         let mut times = Vec::new();
         let mut redactions = 0;
         for _ in 0..3 {
@@ -99,7 +106,8 @@ fn main() {
         times.sort_by(f64::total_cmp);
         let median = times[times.len() / 2];
         println!(
-            "{mib:>4} MiB in 64 KiB chunks: {:>8.1} MB/s (median of {}, {redactions} redactions)",
+            "{:>4} MiB in 64 KiB chunks: {:>8.1} MB/s (median of {}, {redactions} redactions)",
+            log.len() >> 20,
             log.len() as f64 / median / 1e6,
             times.len()
         );

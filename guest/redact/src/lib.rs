@@ -40,11 +40,14 @@
 //! secret is left in clear.
 //!
 //! # Design
-//! - **Prefilter first.** One ASCII case-insensitive Aho-Corasick DFA over all rule keywords
-//!   scans the data once; a rule's regex runs only on lines holding one of its keywords. Known
-//!   values are found by one more exact pass (Aho-Corasick natively; `memchr::memmem`, which has
-//!   a simd128 path, for small needle sets in wasm). There is never one giant alternation: a
-//!   log line without a keyword costs two linear scans and a copy.
+//! - **Prefilter first.** One keyword scan over the whole chunk (Teddy: a four-byte
+//!   fingerprint of every rule keyword, eight buckets, nibble masks looked up with a byte
+//!   shuffle; see `keywords.rs`) finds the lines holding a keyword; only on those lines does
+//!   a second pass name the keywords, and only the rules they trigger run their regex. The
+//!   same code runs natively (SSSE3) and in the guest (wasm `simd128`), so the guest is not a
+//!   slower algorithm. Known values are found by one more exact pass (a stride filter on byte
+//!   pairs, plain scalar code, as fast in wasm as natively). There is never one giant
+//!   alternation: a log line without a keyword costs two linear scans and a copy.
 //! - **Lines are the unit.** Every rule matches within one line, so a chunk's complete lines
 //!   are scanned together and only the incomplete last line is held back. PEM blocks, the one
 //!   secret spanning lines, are followed by a line state machine that needs no look-ahead.
@@ -58,6 +61,7 @@
 //!   fuzzed).
 
 mod encodings;
+mod keywords;
 mod known;
 mod pem;
 pub mod rules;

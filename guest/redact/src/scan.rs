@@ -1,10 +1,12 @@
 //! Finding what to redact in one line (or one window of a very long line).
 //!
 //! This module exists to keep *what* is found separate from *how* the stream is cut
-//! (`stream.rs`). It owns the compiled rules, the keyword prefilter (one ASCII
-//! case-insensitive Aho-Corasick DFA over all rule keywords) and the known-value matcher, and
-//! turns the raw hits of one line into a list of non-overlapping redactions (`resolve`).
+//! (`stream.rs`). It owns the compiled rules, the keyword prefilter (the Teddy of
+//! `keywords.rs` over all rule keywords; Aho-Corasick when a user keyword is too short) and
+//! the known-value matcher, and turns the raw hits of one line into a list of non-overlapping
+//! redactions (`resolve`).
 
+use crate::keywords::KeywordFinder;
 use crate::known::KnownMatcher;
 use crate::rules::{Rule, Tier};
 use crate::{Config, Error};
@@ -39,18 +41,75 @@ pub(crate) struct Redaction {
     pub label: usize,
 }
 
+/// How data is searched for every keyword occurrence (which rules to run on which line).
+#[derive(Debug)]
+pub(crate) enum Prefilter {
+    /// No rule has a keyword.
+    None,
+    /// The Teddy of `keywords.rs` (wasm `simd128`, x86-64 SSSE3, or portable); its keyword
+    /// indices are triggers.
+    Teddy(Box<KeywordFinder>),
+    /// An ASCII case-insensitive Aho-Corasick automaton, when a (user) keyword is too short to
+    /// fingerprint; its pattern indices are triggers.
+    Automaton(AhoCorasick),
+}
+
+impl Prefilter {
+    /// The search, and the rules each of its triggers (keyword indices) runs.
+    fn new(
+        keywords: &[String],
+        keyword_rules: &[Vec<usize>],
+    ) -> Result<(Prefilter, Vec<Vec<usize>>), Error> {
+        if keywords.is_empty() {
+            return Ok((Prefilter::None, Vec::new()));
+        }
+        if let Some(finder) = KeywordFinder::new(keywords) {
+            let rules = finder
+                .keywords()
+                .iter()
+                .map(|fk| {
+                    let mut rs: Vec<usize> = keywords
+                        .iter()
+                        .zip(keyword_rules)
+                        .filter(|(k, _)| k.as_bytes().eq_ignore_ascii_case(fk))
+                        .flat_map(|(_, rs)| rs.iter().copied())
+                        .collect();
+                    rs.sort_unstable();
+                    rs.dedup();
+                    rs
+                })
+                .collect();
+            return Ok((Prefilter::Teddy(Box::new(finder)), rules));
+        }
+        AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(keywords)
+            .or_else(|_| {
+                AhoCorasick::builder()
+                    .ascii_case_insensitive(true)
+                    .match_kind(MatchKind::Standard)
+                    .build(keywords)
+            })
+            .map(|ac| (Prefilter::Automaton(ac), keyword_rules.to_vec()))
+            .map_err(|e| Error::InvalidRules {
+                rule: "keywords".into(),
+                reason: format!("the keyword list cannot be compiled: {e}"),
+            })
+    }
+}
+
 /// Everything compiled from a [`Config`].
 #[derive(Debug)]
 pub(crate) struct Engine {
     pub rules: Vec<Rule>,
     /// Rules with no keyword: they run on every line.
     pub always: Vec<usize>,
-    /// Overlapping keyword search (every keyword occurrence), run on one line at a time.
-    pub prefilter: Option<AhoCorasick>,
-    /// Leftmost-first keyword search over whole chunks: finds the lines worth a closer look.
-    pub line_finder: Option<AhoCorasick>,
-    /// Prefilter pattern index -> rules it triggers.
-    pub keyword_rules: Vec<Vec<usize>>,
+    /// Finds every keyword occurrence: the lines worth a closer look, and their rules.
+    pub prefilter: Prefilter,
+    /// Prefilter trigger (keyword index) -> rules it runs.
+    pub trigger_rules: Vec<Vec<usize>>,
     pub known: KnownMatcher,
     /// Known needle index -> label.
     pub known_label: Vec<usize>,
@@ -133,43 +192,7 @@ impl Engine {
                 }
             }
         }
-        let prefilter = if keywords.is_empty() {
-            None
-        } else {
-            Some(
-                AhoCorasick::builder()
-                    .ascii_case_insensitive(true)
-                    .match_kind(MatchKind::Standard)
-                    .kind(Some(AhoCorasickKind::DFA))
-                    .build(&keywords)
-                    .or_else(|_| {
-                        AhoCorasick::builder()
-                            .ascii_case_insensitive(true)
-                            .match_kind(MatchKind::Standard)
-                            .build(&keywords)
-                    })
-                    .map_err(|e| Error::InvalidRules {
-                        rule: "keywords".into(),
-                        reason: format!("the keyword list cannot be compiled: {e}"),
-                    })?,
-            )
-        };
-        let line_finder = if keywords.is_empty() {
-            None
-        } else {
-            // Case-sensitive over a lower-cased copy of the data: the same matches as an ASCII
-            // case-insensitive search, but the automaton keeps its SIMD (Teddy) prefilter.
-            // A keyword containing another is redundant for finding lines; fewer patterns keep
-            // the automaton within reach of its SIMD prefilter.
-            let minimal: Vec<&String> = keywords
-                .iter()
-                .filter(|k| !keywords.iter().any(|o| o != *k && k.contains(o.as_str())))
-                .collect();
-            AhoCorasick::builder()
-                .match_kind(MatchKind::LeftmostFirst)
-                .build(minimal)
-                .ok()
-        };
+        let (prefilter, trigger_rules) = Prefilter::new(&keywords, &keyword_rules)?;
         let pem_rule = rules.iter().position(|r| r.id == "private-key");
         let max_match = rules
             .iter()
@@ -181,8 +204,7 @@ impl Engine {
             rules,
             always,
             prefilter,
-            line_finder,
-            keyword_rules,
+            trigger_rules,
             known,
             known_label,
             rule_label,
@@ -192,33 +214,26 @@ impl Engine {
         })
     }
 
-    /// Calls `f(position)` for keyword occurrences in `hay`: at least one in every line that
-    /// holds a keyword (not all of them; [`Engine::keyword_hits`] on that line finds all).
-    pub fn keyword_lines(&self, hay: &[u8], lower: &mut Vec<u8>, mut f: impl FnMut(usize)) {
-        match &self.line_finder {
-            Some(ac) => {
-                lower.clear();
-                lower.extend(hay.iter().map(u8::to_ascii_lowercase));
-                for m in ac.find_iter(lower.as_slice()) {
-                    f(m.start());
+    /// Calls `f(position, trigger)` for every keyword occurrence in `hay`, overlapping ones
+    /// included, in no particular order; [`Engine::rules_of`] gives the trigger's rules.
+    pub fn keyword_hits(&self, hay: &[u8], mut f: impl FnMut(usize, usize)) {
+        match &self.prefilter {
+            Prefilter::None => {}
+            Prefilter::Teddy(finder) => finder.for_each_match(hay, f),
+            Prefilter::Automaton(ac) => {
+                for m in ac.find_overlapping_iter(hay) {
+                    f(m.start(), m.pattern().as_usize());
                 }
             }
-            None => self.keyword_hits(hay, |p, _| f(p)),
         }
     }
 
-    /// Rules to run on a line: calls `f(position, rule)` for every keyword occurrence in
-    /// `hay`, overlapping ones included.
-    pub fn keyword_hits(&self, hay: &[u8], mut f: impl FnMut(usize, usize)) {
-        if let Some(ac) = &self.prefilter {
-            for m in ac.find_overlapping_iter(hay) {
-                if let Some(rs) = self.keyword_rules.get(m.pattern().as_usize()) {
-                    for &r in rs {
-                        f(m.start(), r);
-                    }
-                }
-            }
-        }
+    /// The rules a keyword trigger runs.
+    pub fn rules_of(&self, trigger: usize) -> &[usize] {
+        self.trigger_rules
+            .get(trigger)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
     }
 
     /// Candidates in `line` from the given rules (indices, may repeat) and known hits.

@@ -19,7 +19,9 @@ const MIN_WINDOW: usize = 64 * 1024;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Ev {
-    Keyword,
+    /// A keyword occurrence: its trigger ([`Engine::rules_of`]).
+    Keyword(usize),
+    /// A known value: its end and needle.
     Known(usize, usize),
 }
 
@@ -54,7 +56,6 @@ pub struct Redactor {
     known: Vec<(usize, usize, usize)>,
     cands: Vec<Cand>,
     reds: Vec<Redaction>,
-    lower: Vec<u8>,
 }
 
 impl Redactor {
@@ -78,7 +79,6 @@ impl Redactor {
             known: Vec::new(),
             cands: Vec::new(),
             reds: Vec::new(),
-            lower: Vec::new(),
         })
     }
 
@@ -310,7 +310,8 @@ impl Redactor {
         self.rules.clear();
         self.known.clear();
         let (rules, known) = (&mut self.rules, &mut self.known);
-        self.engine.keyword_hits(frag, |_, r| rules.push(r));
+        let engine = &self.engine;
+        engine.keyword_hits(frag, |_, t| rules.extend_from_slice(engine.rules_of(t)));
         self.engine
             .known
             .for_each(frag, |s, e, n| known.push((s, e, n)));
@@ -342,7 +343,7 @@ impl Redactor {
         let mut events = std::mem::take(&mut self.events);
         events.clear();
         self.engine
-            .keyword_lines(buf, &mut self.lower, |p| events.push((p, Ev::Keyword)));
+            .keyword_hits(buf, |p, t| events.push((p, Ev::Keyword(t))));
         self.engine
             .known
             .for_each(buf, |s, e, n| events.push((s, Ev::Known(e, n))));
@@ -437,13 +438,9 @@ impl Redactor {
         self.known.clear();
         for &(p, ev) in events {
             match ev {
-                Ev::Keyword => {}
+                Ev::Keyword(t) => self.rules.extend_from_slice(self.engine.rules_of(t)),
                 Ev::Known(e, n) => self.known.push((p - ls, e - ls, n)),
             }
-        }
-        if events.iter().any(|(_, ev)| *ev == Ev::Keyword) {
-            let rules = &mut self.rules;
-            self.engine.keyword_hits(line, |_, r| rules.push(r));
         }
         if self.rules.is_empty() && self.known.is_empty() && self.engine.always.is_empty() {
             out.extend_from_slice(line);

@@ -107,8 +107,7 @@ fn url_password_ok(_: &Captures<'_>, secret: &[u8]) -> bool {
     !(is_placeholder(secret) || printf_style || template)
 }
 
-const ASSIGN_VALUE: &str =
-    r#"(?:"(?P<s>[^"\r\n]+)"|'(?P<s2>[^'\r\n]+)'|(?P<s3>[^\s"'`;,&<>]+))"#;
+const ASSIGN_VALUE: &str = r#"(?:"(?P<s>[^"\r\n]+)"|'(?P<s2>[^'\r\n]+)'|(?P<s3>[^\s"'`;,&<>]+))"#;
 const ASSIGN_SEP: &str = r#"["']?(?P<sep>[ \t]*(?::=|=>|=|:)[ \t]*|[ \t]+)"#;
 
 fn defs() -> Vec<Def> {
