@@ -195,7 +195,7 @@ pub fn deliver_report(
     endpoint: &Endpoint,
     token: &str,
     deadline: Instant,
-    mut body: Vec<u8>,
+    body: Vec<u8>,
     mut log_bytes: usize,
     facts: &mut Vec<String>,
     shrink: &mut Shrink<'_>,
@@ -223,6 +223,8 @@ pub fn deliver_report(
             return Err(give_up(u, &body, &key, 0, facts));
         }
     };
+    // Owned once and shared by every attempt (and the spool, if it comes to that).
+    let mut body = exlogare_deliver::Bytes::from(body);
     let mut attempts = 0u32;
     loop {
         let key = idempotency_key(&body);
@@ -230,7 +232,7 @@ pub fn deliver_report(
             &Request {
                 endpoint,
                 token,
-                body: &body,
+                body: body.clone(),
                 idempotency_key: &key,
                 encoding,
             },
@@ -261,7 +263,8 @@ pub fn deliver_report(
                         human(body.len() as u64),
                         human(smaller_log as u64)
                     ));
-                    body = smaller;
+                    // The refused body is dropped before the next attempt.
+                    body = exlogare_deliver::Bytes::from(smaller);
                     log_bytes = smaller_log;
                     continue;
                 }

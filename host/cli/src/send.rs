@@ -111,6 +111,7 @@ fn send(
         let shown = file.display();
         let outcome: Result<String, (Kind, String)> = (|| {
             let (meta, body) = spool::read(file).map_err(|e| (Kind::Input, e.to_string()))?;
+            let body = exlogare_deliver::Bytes::from(body);
             if let Some(leak) = scrubber.scanner().find(&body) {
                 return Err((
                     Kind::Redaction,
@@ -139,7 +140,7 @@ fn send(
             let request = Request {
                 endpoint: &endpoint,
                 token,
-                body: &body,
+                body: body.clone(),
                 idempotency_key: &meta.idempotency_key,
                 encoding,
             };

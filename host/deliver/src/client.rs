@@ -59,8 +59,8 @@ pub struct Request<'a> {
     pub endpoint: &'a Endpoint,
     /// The bearer token (only ever put in the Authorization header).
     pub token: &'a str,
-    /// The JSON body.
-    pub body: &'a [u8],
+    /// The JSON body (owned and cheap to clone: every attempt shares it, no copy is made).
+    pub body: bytes::Bytes,
     /// Same for every attempt of one payload.
     pub idempotency_key: &'a str,
     /// Compression on the wire.
@@ -269,11 +269,11 @@ impl Uploader {
         request: &Request<'_>,
         deadline: Instant,
     ) -> Result<Delivered, Undelivered> {
-        // One owned copy for every attempt: `Bytes` clones share it instead of copying a
-        // body of up to the size budget again per attempt.
+        // Every attempt shares the caller's body (or one gzipped copy of it): `Bytes` clones
+        // never copy a body of up to the size budget.
         let wire: bytes::Bytes = match request.encoding {
-            Encoding::Identity => bytes::Bytes::copy_from_slice(request.body),
-            Encoding::Gzip => gzip(request.body)
+            Encoding::Identity => request.body.clone(),
+            Encoding::Gzip => gzip(&request.body)
                 .map_err(|e| Undelivered {
                     error: Box::new(DeliveryError::Setup(format!(
                         "cannot gzip the payload: {e}"
@@ -564,7 +564,7 @@ mod tests {
         let request = Request {
             endpoint: &endpoint,
             token: "t",
-            body: b"{}",
+            body: bytes::Bytes::from_static(b"{}"),
             idempotency_key: "k",
             encoding: Encoding::Identity,
         };

@@ -12,6 +12,8 @@ mod endpoint;
 pub mod retry;
 pub mod spool;
 
+/// The owned, cheaply cloned body type of [`Request`].
+pub use bytes::Bytes;
 pub use client::{
     Delivered, DeliveryError, Encoding, Request, Stop, Undelivered, Uploader, UploaderConfig,
 };
