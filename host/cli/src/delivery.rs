@@ -24,6 +24,10 @@ const MIN_SHRINK: usize = 1 << 10;
 /// The uploader the settings describe: `--ca-file`/`EXLOGARE_CA_FILE` and `SSL_CERT_FILE`
 /// added to the system's trust store, the retry policy, the timeouts.
 pub fn uploader(ctx: &Context) -> Result<Uploader, DeliveryError> {
+    Uploader::new(&uploader_config(ctx))
+}
+
+fn uploader_config(ctx: &Context) -> UploaderConfig {
     let mut ca_files: Vec<PathBuf> = ctx.settings.ca_file.value.iter().cloned().collect();
     if let Some(file) = ctx.var("SSL_CERT_FILE").map(PathBuf::from)
         && !ca_files.contains(&file)
@@ -37,12 +41,52 @@ pub fn uploader(ctx: &Context) -> Result<Uploader, DeliveryError> {
     {
         retry.base = Duration::from_millis(ms);
     }
-    Uploader::new(&UploaderConfig {
+    UploaderConfig {
         ca_files,
         retry,
         connect_timeout: ctx.settings.connect_timeout.value,
         ..UploaderConfig::default()
-    })
+    }
+}
+
+/// The uploader being built on another thread: loading the system trust store (hundreds of
+/// certificate files on Debian) takes milliseconds that every job would otherwise wait for,
+/// so `report` starts it before reading the log and collects it when the payload is ready.
+pub struct PendingUploader(Pending);
+
+enum Pending {
+    Thread(std::thread::JoinHandle<Result<Uploader, DeliveryError>>),
+    Ready(Result<Uploader, DeliveryError>),
+}
+
+impl PendingUploader {
+    /// Starts building the uploader the settings describe (on the calling thread if no thread
+    /// can be started).
+    pub fn start(ctx: &Context) -> PendingUploader {
+        let config = uploader_config(ctx);
+        let spawned = std::thread::Builder::new()
+            .name("exlogare-http-client".into())
+            .spawn({
+                let config = config.clone();
+                move || Uploader::new(&config)
+            });
+        PendingUploader(match spawned {
+            Ok(handle) => Pending::Thread(handle),
+            Err(_) => Pending::Ready(Uploader::new(&config)),
+        })
+    }
+
+    /// The uploader, once built.
+    pub fn wait(self) -> Result<Uploader, DeliveryError> {
+        match self.0 {
+            Pending::Ready(result) => result,
+            Pending::Thread(handle) => handle.join().unwrap_or_else(|_| {
+                Err(DeliveryError::Setup(
+                    "the HTTP client could not be built (its thread stopped)".into(),
+                ))
+            }),
+        }
+    }
 }
 
 /// The wire encoding the settings ask for.
@@ -199,6 +243,7 @@ pub fn deliver_report(
     mut log_bytes: usize,
     facts: &mut Vec<String>,
     shrink: &mut Shrink<'_>,
+    uploader: PendingUploader,
 ) -> Result<String, Failure> {
     let until = delivery_deadline(ctx, deadline);
     let encoding = encoding(ctx);
@@ -210,7 +255,7 @@ pub fn deliver_report(
         )
         .hint(hint_of(&u))
     };
-    let uploader = match uploader(ctx) {
+    let uploader = match uploader.wait() {
         Ok(uploader) => uploader,
         Err(error) => {
             let key = idempotency_key(&body);

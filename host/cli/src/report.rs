@@ -104,6 +104,9 @@ fn report(
             .hint("add the token as a masked CI/CD variable named EXLOGARE_TOKEN (or use --token-file); --dry-run needs none"));
     }
 
+    // The HTTP client (and its trust store) is built meanwhile, on another thread.
+    let uploader = (!args.dry_run).then(|| crate::delivery::PendingUploader::start(ctx));
+
     // 3. The plugins (read and checked before the log), then the log, through the sandbox,
     // into the size budget.
     let plugin_files = plugins::load_plugins(&s.plugins.value, &ctx.policies)?;
@@ -244,6 +247,7 @@ fn report(
         log_bytes,
         &mut facts,
         &mut shrink,
+        uploader.unwrap_or_else(|| crate::delivery::PendingUploader::start(ctx)),
     )
 }
 
