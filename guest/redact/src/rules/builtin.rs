@@ -226,19 +226,13 @@ fn assignment_defs() -> Vec<(String, &'static str, Vec<&'static str>, Validator)
     ]
 }
 
-/// The built-in rules, compiled once per process (cloning a compiled regex is cheap).
+/// The built-in rules, each compiled on first use by the redactor that holds them.
+///
+/// Not cached per process: every redactor (like every guest instance) pays for the regexes its
+/// log wakes, so native and guest figures compare like with like, and a long-lived process
+/// holds no compiled regex it no longer uses.
 pub fn rules() -> Result<Vec<Rule>, crate::Error> {
-    static RULES: std::sync::OnceLock<Result<Vec<Rule>, (String, String)>> =
-        std::sync::OnceLock::new();
-    RULES
-        .get_or_init(|| {
-            compile_rules().map_err(|e| match e {
-                crate::Error::InvalidRules { rule, reason } => (rule, reason),
-                crate::Error::Toml(t) => (String::new(), t),
-            })
-        })
-        .clone()
-        .map_err(|(rule, reason)| crate::Error::InvalidRules { rule, reason })
+    compile_rules()
 }
 
 /// Compiles the built-in rules. Fails only on a bug in this table (tests compile it).

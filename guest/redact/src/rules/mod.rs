@@ -120,9 +120,8 @@ pub struct Rule {
 /// A rule's regex, compiled the first time a line needs it.
 ///
 /// Compiling all built-in rules costs about 5 ms natively and more in the wasm guest, paid by
-/// every run, while a typical log wakes only a few rules (a rule runs only on lines holding one of its
-/// keywords). Clones share the compiled regex, so the built-in table compiles each rule at most
-/// once per process.
+/// every run, while a typical log wakes only a few rules (a rule runs only on lines holding
+/// one of its keywords). Clones share the compiled regex.
 #[derive(Clone, Debug)]
 pub struct LazyRegex {
     pattern: Arc<str>,
