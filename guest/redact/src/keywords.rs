@@ -183,11 +183,6 @@ mod simd128 {
     }
 }
 
-/// Whether `hay` contains `needle`.
-fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle)
-}
-
 /// The first (up to) 4 bytes of `bytes` as a little-endian word, and the mask of the bytes
 /// present.
 #[inline(always)]
@@ -253,24 +248,21 @@ fn assign_buckets(keywords: &[Vec<u8>]) -> [Vec<u32>; 8] {
     groups.sort_by_key(|g| std::cmp::Reverse(g.len()));
     let mut buckets: [Vec<u32>; 8] = Default::default();
     for g in groups {
-        let cost_with = |b: &Vec<u32>, extra: &[u32]| {
-            let members: Vec<&[u8]> = b
-                .iter()
-                .chain(extra)
-                .map(|&i| keywords[i as usize].as_slice())
-                .collect();
+        // The cost each bucket would add by taking the group; the group goes where it is least.
+        let cost_of = |members: &mut dyn Iterator<Item = &u32>| {
+            let members: Vec<&[u8]> = members.map(|&i| keywords[i as usize].as_slice()).collect();
             if members.is_empty() {
                 0.0
             } else {
                 bucket_cost(&members)
             }
         };
+        let added: Vec<f64> = buckets
+            .iter()
+            .map(|b| cost_of(&mut b.iter().chain(&g)) - cost_of(&mut b.iter()))
+            .collect();
         let best = (0..8)
-            .min_by(|&x, &y| {
-                let dx = cost_with(&buckets[x], &g) - cost_with(&buckets[x], &[]);
-                let dy = cost_with(&buckets[y], &g) - cost_with(&buckets[y], &[]);
-                dx.total_cmp(&dy)
-            })
+            .min_by(|&x, &y| added[x].total_cmp(&added[y]))
             .unwrap_or(0);
         buckets[best].extend(g);
     }
@@ -315,16 +307,19 @@ impl KeywordFinder {
         // so it is reported exactly once per occurrence.
         let anchors: Vec<Vec<u8>> = keywords
             .iter()
-            .filter(|k| !keywords.iter().any(|o| o != *k && contains(k, o)))
+            .filter(|k| {
+                !keywords
+                    .iter()
+                    .any(|o| o != *k && memchr::memmem::find(k, o).is_some())
+            })
             .cloned()
             .collect();
         let mut expand: Vec<Vec<(u32, u32)>> = vec![Vec::new(); anchors.len()];
         for (i, k) in keywords.iter().enumerate() {
-            let found = anchors.iter().enumerate().find_map(|(a, anchor)| {
-                k.windows(anchor.len())
-                    .position(|w| w == anchor.as_slice())
-                    .map(|off| (a, off))
-            });
+            let found = anchors
+                .iter()
+                .enumerate()
+                .find_map(|(a, anchor)| memchr::memmem::find(k, anchor).map(|off| (a, off)));
             if let Some((a, off)) = found {
                 expand[a].push((i as u32, off as u32));
             }

@@ -308,7 +308,7 @@ pub fn deliver_report(
                         human(body.len() as u64),
                         human(smaller_log as u64)
                     ));
-                    // The refused body is dropped before the next attempt.
+                    // The refused body is released here, before the next attempt.
                     body = exlogare_deliver::Bytes::from(smaller);
                     log_bytes = smaller_log;
                     continue;
