@@ -17,8 +17,16 @@ use bindings::exports::exlogare::ingest::{normalize, payload, redaction};
 
 /// The default guest component, as built for wasm32-wasip2.
 pub(crate) static WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/default-guest.wasm"));
-/// The same, precompiled for this build's engine configuration and CPU.
-static PRECOMPILED: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/default-guest.cwasm"));
+/// The same, precompiled for this build's engine configuration and CPU, on a page boundary
+/// so that its code can run where it lies (see `in_place`).
+static PRECOMPILED: &PageAligned<[u8]> = &PageAligned(*include_bytes!(concat!(
+    env!("OUT_DIR"),
+    "/default-guest.cwasm"
+)));
+
+/// Bytes that start on a page boundary (4 KiB: running in place is for x86-64 only).
+#[repr(C, align(4096))]
+struct PageAligned<T: ?Sized>(T);
 
 /// Redaction counts by rule name.
 pub type RuleCounts = Vec<(String, u64)>;
@@ -137,7 +145,7 @@ impl DefaultGuest {
     /// Loads (without compiling, when the embedded artifact fits this CPU) and instantiates
     /// the default guest under `limits`.
     pub fn new(runtime: &Runtime, limits: &Limits) -> Result<DefaultGuest, GuestError> {
-        let component = runtime.load(DEFAULT_GUEST_NAME, Some(PRECOMPILED), WASM)?;
+        let component = runtime.load(DEFAULT_GUEST_NAME, Some(&PRECOMPILED.0), WASM)?;
         let linker = runtime.linker()?;
         let mut gs = runtime.store(DEFAULT_GUEST_NAME, limits);
         let bindings = gs.call("instantiate", |store| {

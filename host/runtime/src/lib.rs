@@ -10,6 +10,7 @@ mod cache;
 mod default_guest;
 mod engine_config;
 mod error;
+mod in_place;
 mod plugin;
 mod sandbox;
 

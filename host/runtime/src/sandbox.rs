@@ -2,8 +2,8 @@
 //! per guest with no capabilities, a memory cap, per-call and per-job deadlines, and a bounded
 //! capture of what the guest writes to stderr.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -15,6 +15,7 @@ use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxView, Was
 use crate::cache::ArtifactCache;
 use crate::engine_config;
 use crate::error::GuestError;
+use crate::in_place;
 
 /// How often the epoch advances; deadlines are counted in these ticks.
 const TICK: Duration = Duration::from_millis(5);
@@ -73,13 +74,18 @@ pub struct Runtime {
     engine: Engine,
     ticker_stop: Arc<AtomicBool>,
     cache: Option<ArtifactCache>,
+    /// The embedded artifact's component when it runs in place, shared by every guest of this
+    /// runtime (its code can back one component per process).
+    in_place: OnceLock<Option<Component>>,
 }
 
 impl Runtime {
     /// Creates the engine and starts the epoch ticker. `cache` is where compiled plugins (and,
     /// when the embedded artifact does not fit this CPU, the default guest) are kept.
     pub fn new(cache: Option<ArtifactCache>) -> Result<Runtime, GuestError> {
-        let engine = Engine::new(&engine_config::config()).map_err(|e| GuestError::Load {
+        let mut config = engine_config::config();
+        config.with_custom_code_memory(in_place::hook());
+        let engine = Engine::new(&config).map_err(|e| GuestError::Load {
             guest: "the wasm engine".into(),
             reason: format!("{e:#}"),
         })?;
@@ -105,12 +111,19 @@ impl Runtime {
             engine,
             ticker_stop,
             cache,
+            in_place: OnceLock::new(),
         })
     }
 
     /// The engine.
     pub fn engine(&self) -> &Engine {
         &self.engine
+    }
+
+    /// Whether the default guest's code runs where the binary holds it, with no copy at
+    /// start-up (x86-64 Linux, one runtime per process at a time); for diagnostics and tests.
+    pub fn default_guest_in_place(&self) -> bool {
+        matches!(self.in_place.get(), Some(Some(_)))
     }
 
     /// The compiled-artifact cache, if any.
@@ -171,10 +184,16 @@ impl Runtime {
     pub(crate) fn load(
         &self,
         guest: &str,
-        precompiled: Option<&[u8]>,
+        precompiled: Option<&'static [u8]>,
         wasm: &[u8],
     ) -> Result<Component, GuestError> {
         if let Some(bytes) = precompiled {
+            if let Some(component) = self
+                .in_place
+                .get_or_init(|| in_place::load(&self.engine, bytes))
+            {
+                return Ok(component.clone());
+            }
             // SAFETY: `bytes` was produced by this build's own build script with the same
             // engine configuration; wasmtime checks compatibility and refuses a mismatch.
             if let Ok(component) = unsafe { Component::deserialize(&self.engine, bytes) } {
