@@ -86,7 +86,7 @@ fn build_guest(workspace: &Path, guest_target: &Path) -> Vec<u8> {
         .arg(guest_target)
         .env(
             "CARGO_TARGET_WASM32_WASIP2_RUSTFLAGS",
-            "-C target-feature=+simd128",
+            "-C target-feature=+simd128,+relaxed-simd",
         );
     // The outer build's flags are for the host, not the guest.
     for var in [

@@ -27,7 +27,8 @@ trait Vector: Copy {
     fn high_nibbles(self) -> Self;
     /// `table[idx[i]]` for each lane; every index is below 16.
     fn lookup(table: Self, idx: Self) -> Self;
-    fn any(self) -> bool;
+    /// Bit `i` set when lane `i` is not zero.
+    fn nonzero_lanes(self) -> u16;
     fn to_array(self) -> [u8; LANES];
 }
 
@@ -68,8 +69,11 @@ impl Vector for Portable {
         Portable(idx.0.map(|i| table.0[usize::from(i & 15)]))
     }
     #[inline(always)]
-    fn any(self) -> bool {
-        u128::from_ne_bytes(self.0) != 0
+    fn nonzero_lanes(self) -> u16 {
+        self.0
+            .iter()
+            .enumerate()
+            .fold(0, |m, (i, &b)| m | (u16::from(b != 0) << i))
     }
     #[inline(always)]
     fn to_array(self) -> [u8; LANES] {
@@ -117,8 +121,9 @@ mod ssse3 {
             Ssse3(unsafe { _mm_shuffle_epi8(table.0, idx.0) })
         }
         #[inline(always)]
-        fn any(self) -> bool {
-            unsafe { _mm_movemask_epi8(_mm_cmpeq_epi8(self.0, _mm_setzero_si128())) != 0xffff }
+        fn nonzero_lanes(self) -> u16 {
+            let zero = unsafe { _mm_movemask_epi8(_mm_cmpeq_epi8(self.0, _mm_setzero_si128())) };
+            !(zero as u16)
         }
         #[inline(always)]
         fn to_array(self) -> [u8; LANES] {
@@ -167,11 +172,16 @@ mod simd128 {
         }
         #[inline(always)]
         fn lookup(table: Self, idx: Self) -> Self {
-            Simd(u8x16_swizzle(table.0, idx.0))
+            // Indices are nibbles (0..=15), where the relaxed swizzle is deterministic and
+            // becomes one `pshufb` on x86-64 (the strict one needs a saturating add first).
+            #[cfg(target_feature = "relaxed-simd")]
+            return Simd(i8x16_relaxed_swizzle(table.0, idx.0));
+            #[cfg(not(target_feature = "relaxed-simd"))]
+            return Simd(u8x16_swizzle(table.0, idx.0));
         }
         #[inline(always)]
-        fn any(self) -> bool {
-            v128_any_true(self.0)
+        fn nonzero_lanes(self) -> u16 {
+            !i8x16_bitmask(i8x16_eq(self.0, u8x16_splat(0)))
         }
         #[inline(always)]
         fn to_array(self) -> [u8; LANES] {
@@ -474,11 +484,13 @@ impl KeywordFinder {
                 let bits = V::lookup(*lo, v.and(low)).and(V::lookup(*hi, v.high_nibbles()));
                 cand = cand.and(bits);
             }
-            if cand.any() {
-                for (j, &bits) in cand.to_array().iter().enumerate() {
-                    if bits != 0
-                        && let Some(next) = visit(at + j, bits)
-                    {
+            let mut lanes = cand.nonzero_lanes();
+            if lanes != 0 {
+                let bits = cand.to_array();
+                while lanes != 0 {
+                    let j = lanes.trailing_zeros() as usize;
+                    lanes &= lanes - 1;
+                    if let Some(next) = visit(at + j, bits[j]) {
                         at = next;
                         continue 'blocks;
                     }
