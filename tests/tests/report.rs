@@ -326,3 +326,43 @@ fn the_log_can_come_from_stdin() {
         .ok();
     assert_eq!(receiver.single().json()["log"], "from stdin\n");
 }
+
+/// Metadata is scrubbed like the log: a known value in `--meta` and credentials in a CI URL
+/// never reach the receiver, with or without user rules (the payload writer reuses the log
+/// redactor's engine only when the configuration is the same).
+#[test]
+fn known_values_and_credentials_in_metadata_are_redacted() {
+    for user_rules in [false, true] {
+        let dir = Dir::new();
+        dir.create("build.log", "step 1\nok\n");
+        dir.create(
+            "rules.toml",
+            "[[rules]]\nid = \"acme-key\"\nregex = '''acme_[0-9a-f]{16}'''\nkeywords = [\"acme_\"]\n",
+        );
+        let receiver = Receiver::start();
+        let mut cmd = report(&dir, &receiver);
+        cmd.env("DB_PASSWORD", "Sup3r-S3cret-DB-pass!")
+            .env(
+                "CI_PIPELINE_URL",
+                "https://deploy:hunter2hunter2@gitlab.example.com/acme/-/pipelines/1",
+            )
+            .args(["--meta", "note=pw Sup3r-S3cret-DB-pass! here"]);
+        if user_rules {
+            cmd.args(["--rules", "rules.toml"]);
+        }
+        cmd.ok();
+        let got = receiver.single();
+        let text = String::from_utf8_lossy(&got.body);
+        assert!(!text.contains("Sup3r-S3cret-DB-pass!"), "{text}");
+        assert!(!text.contains("hunter2hunter2"), "{text}");
+        let body = got.json();
+        let note = body["metadata"]["extra"]["note"]
+            .as_str()
+            .unwrap_or_default();
+        assert_eq!(note, "pw [REDACTED:DB_PASSWORD] here", "{body}");
+        assert_eq!(
+            body["pipeline_url"], "https://gitlab.example.com/acme/-/pipelines/1",
+            "credentials are dropped from URLs"
+        );
+    }
+}

@@ -29,6 +29,32 @@ fn known_secrets(list: Vec<redaction::KnownSecret>) -> Vec<exlogare_redact::Know
         .collect()
 }
 
+thread_local! {
+    /// The configuration of the last redactor this instance built, and a redactor sharing its
+    /// engine: the payload writer scrubs metadata with the same known values and built-in
+    /// rules, so it reuses that engine (and any regex the log already compiled) instead of
+    /// building its own.
+    static LAST_ENGINE: RefCell<Option<(exlogare_redact::Config, exlogare_redact::Redactor)>> =
+        const { RefCell::new(None) };
+}
+
+/// A redactor for `config`: one sharing the last engine built for the same configuration, or
+/// a new one (which becomes the one to share).
+fn redactor_for(
+    config: exlogare_redact::Config,
+) -> Result<exlogare_redact::Redactor, exlogare_redact::Error> {
+    LAST_ENGINE.with_borrow_mut(|last| {
+        if let Some((c, template)) = last.as_ref()
+            && *c == config
+        {
+            return Ok(template.with_same_engine());
+        }
+        let redactor = exlogare_redact::Redactor::new(&config)?;
+        *last = Some((config, redactor.with_same_engine()));
+        Ok(redactor)
+    })
+}
+
 impl redaction::Guest for DefaultGuest {
     type Redactor = Redactor;
 
@@ -55,7 +81,7 @@ impl redaction::GuestRedactor for Redactor {
             min_secret_len: options.min_secret_length as usize,
             rules_toml: options.rules_toml,
         };
-        let inner = exlogare_redact::Redactor::new(&config).map_err(|e| e.to_string())?;
+        let inner = redactor_for(config).map_err(|e| e.to_string())?;
         Ok(redaction::Redactor::new(Redactor {
             inner: RefCell::new(inner),
         }))
@@ -161,7 +187,7 @@ impl payload::GuestPayloadWriter for PayloadWriter {
             min_secret_len: input.min_secret_length as usize,
             rules_toml: None,
         };
-        let mut redactor = exlogare_redact::Redactor::new(&config).map_err(|e| e.to_string())?;
+        let mut redactor = redactor_for(config).map_err(|e| e.to_string())?;
         let mut scrub_pairs = |pairs: Vec<(String, String)>| -> Vec<(String, String)> {
             pairs
                 .into_iter()

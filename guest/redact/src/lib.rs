@@ -87,7 +87,7 @@ pub struct KnownSecret {
 }
 
 /// Engine configuration.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Config {
     /// Values to remove wherever they appear, in their encodings too.
     pub known: Vec<KnownSecret>,

@@ -9,6 +9,8 @@
 //! longest match), so the same windows are used whatever the chunking. PEM blocks are followed
 //! by a per-line state machine (`pem.rs`) that never needs to look ahead.
 
+use std::sync::Arc;
+
 use crate::pem::{self, BodyLine, PemState};
 use crate::scan::{Cand, Engine, Redaction, resolve};
 use crate::{Config, Error};
@@ -43,7 +45,7 @@ struct LongLine {
 /// line keeps only its current window.
 #[derive(Debug)]
 pub struct Redactor {
-    engine: Engine,
+    engine: Arc<Engine>,
     counts: Vec<u64>,
     pending: Vec<u8>,
     long: Option<LongLine>,
@@ -63,10 +65,19 @@ impl Redactor {
     ///
     /// Fails only on unusable user rules ([`Error::Toml`], [`Error::InvalidRules`]).
     pub fn new(config: &Config) -> Result<Redactor, Error> {
-        let engine = Engine::new(config)?;
+        Ok(Redactor::with_engine(Arc::new(Engine::new(config)?)))
+    }
+
+    /// A new redactor (fresh state, counts at zero) for the same configuration, sharing this
+    /// one's compiled engine: nothing is built again, and a regex either compiles serves both.
+    pub fn with_same_engine(&self) -> Redactor {
+        Redactor::with_engine(Arc::clone(&self.engine))
+    }
+
+    fn with_engine(engine: Arc<Engine>) -> Redactor {
         let overlap = engine.max_match + 64;
         let window = MIN_WINDOW.max(overlap * 4);
-        Ok(Redactor {
+        Redactor {
             counts: vec![0; engine.labels.len()],
             engine,
             pending: Vec::new(),
@@ -79,7 +90,7 @@ impl Redactor {
             known: Vec::new(),
             cands: Vec::new(),
             reds: Vec::new(),
-        })
+        }
     }
 
     /// Lines longer than this are processed in windows.

@@ -269,3 +269,40 @@ fn pem_across_chunks_with_long_body_stream() {
         &[1, 2, 3, 7, 64, 100, 1000, 4096],
     );
 }
+
+/// A redactor sharing another's engine redacts exactly like a new one, from a fresh state
+/// (even while the first is mid-line or inside a PEM block) and with counts of its own.
+#[test]
+fn a_redactor_sharing_an_engine_starts_fresh_and_redacts_alike() {
+    let config = Config {
+        known: vec![KnownSecret {
+            name: "DB_PASSWORD".into(),
+            value: "Sup3r-S3cret-DB-pass!".into(),
+        }],
+        min_secret_len: 8,
+        rules_toml: None,
+    };
+    let log = b"db=Sup3r-S3cret-DB-pass! token: ghp_0123456789abcdefghijklmnopqrstuvwxyz\n\
+-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAtest\n-----END RSA PRIVATE KEY-----\n\
+url https://deploy:hunter2hunter2@git.example.com/x.git\n";
+    let (expected, expected_report) = redact_all(&config, log).expect("config");
+    let text = String::from_utf8_lossy(&expected);
+    assert!(text.contains("[REDACTED:DB_PASSWORD]") && !text.contains("hunter2hunter2"));
+
+    let mut first = Redactor::new(&config).expect("config");
+    let mut out = Vec::new();
+    // Leave the first redactor inside a PEM block, mid-line.
+    first.push(b"-----BEGIN RSA PRIVATE KEY-----\nMIIEow", &mut out);
+    let mut second = first.with_same_engine();
+    let mut got = Vec::new();
+    second.push(log, &mut got);
+    second.finish(&mut got);
+    assert_eq!(
+        String::from_utf8_lossy(&got),
+        String::from_utf8_lossy(&expected)
+    );
+    assert_eq!(second.report(), expected_report);
+    // The first one's counts are its own: its block has not ended, nothing counted yet
+    // beyond what it saw.
+    assert_ne!(first.report(), second.report());
+}
