@@ -104,7 +104,7 @@ mod imp {
 
     pub(super) fn load(engine: &Engine, artifact: &'static [u8]) -> Option<Component> {
         let start = artifact.as_ptr() as usize;
-        if start % PAGE != 0 || artifact.is_empty() {
+        if !start.is_multiple_of(PAGE) || artifact.is_empty() {
             return None;
         }
         if CLAIMED.swap(true, Ordering::AcqRel) {
