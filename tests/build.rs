@@ -6,9 +6,9 @@
 //! each `.wasm`'s path is given to the tests as `PLUGIN_<NAME>` (e.g. `PLUGIN_ENDLESS_LOOP`).
 
 use std::env;
-use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+
+use exlogare_wasm_build::{self as wasm_build, fail};
 
 /// The hostile plugins in `tests/plugins/` (package names).
 const HOSTILE: &[&str] = &[
@@ -35,7 +35,10 @@ fn main() {
         .unwrap_or_else(|| out_dir.join("plugins-target"));
     println!("cargo:rerun-if-changed=build.rs");
 
-    check_wasm_target();
+    wasm_build::require_wasm_target(
+        "the plugin tests (they build their plugins for it)",
+        "`./dev test` installs it for you.",
+    );
     let hostile = manifest_dir.join("plugins");
     let acme = manifest_dir.join("../examples/plugin-acme");
     for workspace in [&hostile, &acme] {
@@ -59,7 +62,7 @@ fn main() {
                 wasm.display()
             ));
         }
-        emit_rerun_from_depinfo(&release.join(format!("{stem}.d")));
+        wasm_build::rerun_if_sources_change(&release.join(format!("{stem}.d")));
         let var = format!("PLUGIN_{}", stem.to_uppercase());
         let var = if var == "PLUGIN_PLUGIN_ACME" {
             "PLUGIN_ACME".to_string()
@@ -71,92 +74,15 @@ fn main() {
     println!("cargo:rustc-env=PLUGIN_ACME_SOURCE={}", acme.display());
 }
 
-/// `cargo build --release --target wasm32-wasip2` in `workspace`.
+/// `cargo build --release --target wasm32-wasip2` of every package in `workspace`.
 fn build(workspace: &Path, target_dir: &Path) {
-    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut cmd = Command::new(&cargo);
-    cmd.current_dir(workspace)
-        .args([
-            "build",
-            "--release",
-            "--locked",
-            "--workspace",
-            "--target",
-            "wasm32-wasip2",
-            "--target-dir",
-        ])
-        .arg(target_dir);
-    // The outer build's settings are for the host, not the plugins.
-    for var in [
-        "RUSTFLAGS",
-        "CARGO_ENCODED_RUSTFLAGS",
-        "CARGO_BUILD_RUSTFLAGS",
-        "CARGO_BUILD_TARGET",
-        "CARGO_TARGET_DIR",
-        "CARGO_BUILD_TARGET_DIR",
-        "CARGO_PRIMARY_PACKAGE",
-        "CARGO_MAKEFLAGS",
-    ] {
-        cmd.env_remove(var);
-    }
-    let status = cmd.status().unwrap_or_else(|e| {
-        fail(&format!(
-            "cannot run `{cargo}` to build the test plugins: {e}"
-        ))
-    });
-    if !status.success() {
-        fail(&format!(
-            "building the test plugins in {} (`cargo build --release --target wasm32-wasip2`) failed; its errors are above",
-            workspace.display()
-        ));
-    }
-}
-
-/// One `rerun-if-changed` per source file the plugin was built from (not registry sources).
-fn emit_rerun_from_depinfo(depinfo: &Path) {
-    let Ok(text) = fs::read_to_string(depinfo) else {
-        return;
-    };
-    for dep in text
-        .lines()
-        .flat_map(|line| line.split_once(": ").map(|(_, deps)| deps))
-        .flat_map(str::split_whitespace)
-    {
-        if !dep.contains("/.cargo/registry/") && !dep.ends_with(".rlib") {
-            println!("cargo:rerun-if-changed={dep}");
-        }
-    }
-}
-
-/// Stops with a clear message when the `wasm32-wasip2` standard library is not installed.
-fn check_wasm_target() {
-    let rustc = env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
-    let out = Command::new(&rustc)
-        .args(["--print", "target-libdir", "--target", "wasm32-wasip2"])
-        .output();
-    let installed = match out {
-        Ok(out) if out.status.success() => {
-            let dir = String::from_utf8_lossy(&out.stdout).trim().to_string();
-            fs::read_dir(&dir)
-                .map(|mut d| d.next().is_some())
-                .unwrap_or(false)
-        }
-        _ => false,
-    };
-    if !installed {
-        fail(
-            "the Rust target `wasm32-wasip2` is not installed, and the plugin tests build their plugins for it.\n\
-             Install it with:  rustup target add wasm32-wasip2\n\
-             (`./dev test` installs it for you.)",
-        );
-    }
-}
-
-fn fail(message: &str) -> ! {
-    eprintln!("\nerror: {message}\n");
-    println!(
-        "cargo:warning={}",
-        message.lines().next().unwrap_or(message)
+    wasm_build::cargo_build(
+        workspace,
+        &["--workspace"],
+        target_dir,
+        "the test plugins",
+        |cmd| {
+            cmd.env_remove("CARGO_MAKEFLAGS");
+        },
     );
-    std::process::exit(1);
 }
