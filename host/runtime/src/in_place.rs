@@ -48,8 +48,8 @@ mod imp {
     static EMBEDDED_END: AtomicUsize = AtomicUsize::new(0);
 
     /// Flips page protections with `mprotect`. Compiled plugins go through it too: for them it
-    /// does what wasmtime does by default (read + execute once published, then read + write
-    /// just before their memory is unmapped).
+    /// does what wasmtime does by default (read + execute once published), and makes their
+    /// pages writable again just before wasmtime unmaps them.
     struct Protect;
 
     fn protect(ptr: *const u8, len: usize, prot: libc::c_int) -> wasmtime::Result<()> {
@@ -94,7 +94,11 @@ mod imp {
                 CLAIMED.store(false, Ordering::Release);
                 return Ok(());
             }
-            protect(ptr, len, libc::PROT_READ | libc::PROT_WRITE)
+            // Other code (a compiled plugin) is unpublished only just before wasmtime unmaps
+            // it, and a failure here would abort the process (wasmtime expects success): make
+            // it writable again if the kernel agrees, and go on either way.
+            let _ = protect(ptr, len, libc::PROT_READ | libc::PROT_WRITE);
+            Ok(())
         }
     }
 
