@@ -5,7 +5,8 @@
 //! made the keyword scan the slowest part of the guest. [`KeywordFinder`] is the same idea
 //! (Teddy: nibble masks looked up with a byte shuffle, a four-byte fingerprint, eight buckets
 //! of keywords) written once over a small 16-byte vector trait with three implementations:
-//! wasm `simd128` (`i8x16.swizzle`), x86-64 SSSE3 (`pshufb`, chosen at run time) and a
+//! wasm `simd128` (`i8x16.swizzle`, the relaxed one where the guest is built with
+//! `relaxed-simd`), x86-64 SSSE3 (`pshufb`, chosen at run time) and a
 //! portable one. Native and guest builds thus run the same algorithm, and the unit tests check
 //! the portable and SSSE3 vectors against a brute-force search. ASCII case is folded in the
 //! masks and in verification, so the data is never copied to lower case.
@@ -279,8 +280,8 @@ fn assign_buckets(keywords: &[Vec<u8>]) -> [Vec<u32>; 8] {
     buckets
 }
 
-/// Finds, in a buffer of lines, at least one keyword occurrence in every line that holds one
-/// (ASCII case-insensitive). Keywords must be at least [`MIN_KEYWORD`] bytes long.
+/// Finds every occurrence of every keyword in a buffer (ASCII case-insensitive, overlapping
+/// ones included). Keywords must be at least [`MIN_KEYWORD`] bytes long.
 #[derive(Clone, Debug)]
 pub(crate) struct KeywordFinder {
     /// Lower-case keywords, sorted (their indices are what the finder reports).
@@ -379,10 +380,7 @@ impl KeywordFinder {
     /// Calls `f(position, keyword)` for every occurrence of every keyword in `hay`, overlapping
     /// ones included, in no particular order; `keyword` indexes [`KeywordFinder::keywords`].
     pub fn for_each_match(&self, hay: &[u8], mut f: impl FnMut(usize, usize)) {
-        self.run(hay, |at, bits| {
-            self.verify_all(hay, at, bits, &mut f);
-            None
-        })
+        self.run(hay, |at, bits| self.verify_all(hay, at, bits, &mut f))
     }
 
     /// The keywords, lower-cased, deduplicated and sorted.
@@ -391,7 +389,7 @@ impl KeywordFinder {
     }
 
     /// Runs the scan with the best vector this machine has.
-    fn run(&self, hay: &[u8], visit: impl FnMut(usize, u8) -> Option<usize>) {
+    fn run(&self, hay: &[u8], visit: impl FnMut(usize, u8)) {
         #[cfg(all(target_family = "wasm", target_feature = "simd128"))]
         {
             self.scan::<simd128::Simd>(hay, visit)
@@ -416,7 +414,7 @@ impl KeywordFinder {
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "ssse3")]
-    fn scan_ssse3(&self, hay: &[u8], visit: impl FnMut(usize, u8) -> Option<usize>) {
+    fn scan_ssse3(&self, hay: &[u8], visit: impl FnMut(usize, u8)) {
         self.scan::<ssse3::Ssse3>(hay, visit)
     }
 
@@ -468,16 +466,16 @@ impl KeywordFinder {
     }
 
     /// The scan: `visit(position, bucket bits)` for each position whose fingerprint matches
-    /// some bucket, in order; when it returns `Some(next)`, the scan goes on from `next`.
+    /// some bucket, in order.
     #[inline(always)]
-    fn scan<V: Vector>(&self, hay: &[u8], mut visit: impl FnMut(usize, u8) -> Option<usize>) {
+    fn scan<V: Vector>(&self, hay: &[u8], mut visit: impl FnMut(usize, u8)) {
         let tables: [(V, V); FINGERPRINT] = self
             .masks
             .map(|(lo, hi)| (V::from_array(lo), V::from_array(hi)));
         let low = V::splat(15);
         let n = hay.len();
         let mut at = 0;
-        'blocks: while at + LANES + FINGERPRINT - 1 <= n {
+        while at + LANES + FINGERPRINT - 1 <= n {
             let mut cand = V::splat(0xff);
             for (pos, (lo, hi)) in tables.iter().enumerate() {
                 let v = V::load(hay, at + pos);
@@ -490,19 +488,15 @@ impl KeywordFinder {
                 while lanes != 0 {
                     let j = lanes.trailing_zeros() as usize;
                     lanes &= lanes - 1;
-                    if let Some(next) = visit(at + j, bits[j]) {
-                        at = next;
-                        continue 'blocks;
-                    }
+                    visit(at + j, bits[j]);
                 }
             }
             at += LANES;
         }
-        while at < n {
+        for at in at..n {
             let bits = self.bits_at(hay, at);
-            match (bits != 0).then(|| visit(at, bits)).flatten() {
-                Some(next) => at = next,
-                None => at += 1,
+            if bits != 0 {
+                visit(at, bits);
             }
         }
     }

@@ -42,8 +42,8 @@
 //! # Design
 //! - **Prefilter first.** One keyword scan over the whole chunk (Teddy: a four-byte
 //!   fingerprint of every rule keyword, eight buckets, nibble masks looked up with a byte
-//!   shuffle; see `keywords.rs`) finds the lines holding a keyword; only on those lines does
-//!   a second pass name the keywords, and only the rules they trigger run their regex. The
+//!   shuffle; see `keywords.rs`) finds every keyword occurrence, and only the rules those
+//!   keywords trigger run their regex, only on the lines holding them. The
 //!   same code runs natively (SSSE3) and in the guest (wasm `simd128`), so the guest is not a
 //!   slower algorithm. Known values are found by one more exact pass (a stride filter on byte
 //!   pairs, plain scalar code, as fast in wasm as natively). There is never one giant

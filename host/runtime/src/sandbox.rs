@@ -76,7 +76,7 @@ pub struct Runtime {
     cache: Option<ArtifactCache>,
     /// The embedded artifact's component when it runs in place, shared by every guest of this
     /// runtime (its code can back one component per process).
-    in_place: OnceLock<Option<Component>>,
+    in_place: OnceLock<Option<(usize, Component)>>,
 }
 
 impl Runtime {
@@ -188,9 +188,10 @@ impl Runtime {
         wasm: &[u8],
     ) -> Result<Component, GuestError> {
         if let Some(bytes) = precompiled {
-            if let Some(component) = self
-                .in_place
-                .get_or_init(|| in_place::load(&self.engine, bytes))
+            // Keyed by the artifact's address: the cache holds one embedded artifact's component.
+            if let Some((artifact, component)) = self.in_place.get_or_init(|| {
+                in_place::load(&self.engine, bytes).map(|c| (bytes.as_ptr() as usize, c))
+            }) && *artifact == bytes.as_ptr() as usize
             {
                 return Ok(component.clone());
             }
