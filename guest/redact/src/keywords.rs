@@ -198,6 +198,10 @@ mod simd128 {
 /// present.
 #[inline(always)]
 fn prefix_word(bytes: &[u8]) -> (u32, u32) {
+    // The usual case, one load (a variable-length copy is a `memcpy` call in wasm).
+    if let Some(&word) = bytes.first_chunk::<4>() {
+        return (u32::from_le_bytes(word), u32::MAX);
+    }
     let n = bytes.len().min(4);
     let mut b = [0u8; 4];
     b[..n].copy_from_slice(&bytes[..n]);
@@ -432,6 +436,7 @@ impl KeywordFinder {
     }
 
     /// Calls `f(keyword)` for each keyword of the buckets in `bits` that starts at `at`.
+    #[inline(always)]
     fn verify_all(&self, hay: &[u8], at: usize, mut bits: u8, mut f: impl FnMut(usize, usize)) {
         let rest = &hay[at..];
         let (word, _) = prefix_word(rest);

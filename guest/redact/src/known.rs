@@ -3,7 +3,7 @@
 //! This module exists because known values are the highest-recall signal and need a different
 //! search from rules: many exact, case-sensitive needles, every occurrence (overlaps too, so
 //! that two needles sharing bytes cannot hide each other). Needles of 6 bytes or more (the
-//! usual case: values have at least 8) use one scalar stride filter on byte pairs, as fast in
+//! usual case: values have at least 8) use one scalar stride filter on hashed 4-byte grams, as fast in
 //! wasm as natively; shorter ones fall back to `memchr::memmem` (simd128 in wasm) for a few
 //! needles, else one Aho-Corasick automaton. The same matcher backs the host's
 //! [`LeakScanner`].
@@ -31,25 +31,35 @@ enum Search {
 
 /// One pass for any number of needles, all at least `min` (>= [`STRIDE_MIN_NEEDLE`]) bytes long.
 ///
-/// Every occurrence of a needle covers `min - 1` consecutive starting positions of byte pairs,
-/// so exactly one of them is a multiple of `stride = min - 1`. The scan looks only at the pair
-/// at each multiple of `stride` (one position in seven or more), tests it in a bitmap of the
-/// pairs found in the first `min - 1` pair positions of the needles, and on a hit compares the
-/// needles that hold that pair at that offset. Each occurrence is found exactly once, overlaps
-/// included. Plain scalar code: as fast in wasm as natively, where Aho-Corasick loses its SIMD
-/// prefilter and one `memmem` pass per needle adds up.
+/// Every occurrence of a needle covers `min - 3` consecutive starting positions of 4-byte
+/// grams, so exactly one of them is a multiple of `stride = min - 3`. The scan looks only at
+/// the gram at each multiple of `stride`, hashes it to 16 bits, tests that in a bitmap of the
+/// hashes of the grams found in the first `stride` gram positions of the needles, and on a hit
+/// compares the needles that hold a gram with that hash at that offset. Each occurrence is
+/// found exactly once, overlaps included. Plain scalar code: as fast in wasm as natively, where
+/// Aho-Corasick loses its SIMD prefilter and one `memmem` pass per needle adds up. (Byte pairs
+/// instead of hashed grams made a longer stride but many false hits on ordinary log text.)
 #[derive(Clone, Debug)]
 struct StrideFilter {
     stride: usize,
-    /// Bit `pair` is set when some needle holds `pair` (`u16::from_le_bytes`) at an offset
-    /// below `stride`.
-    bitmap: Vec<u64>,
-    /// `(pair, needle, offset)`, sorted by pair.
+    /// Bit `h` set when some needle holds a gram hashing to `h` at an offset below `stride`.
+    bitmap: Box<[u64; 1 << 10]>,
+    /// `(hash, needle, offset)`, sorted by hash.
     entries: Vec<(u16, u32, u32)>,
 }
 
-/// Shortest needle the stride filter accepts (its stride is this minus one).
+/// Shortest needle the stride filter accepts (its stride is this minus three).
 const STRIDE_MIN_NEEDLE: usize = 6;
+
+/// Bytes of the grams the stride filter probes.
+const GRAM: usize = 4;
+
+/// The 16-bit hash of the gram at the start of `bytes` (at least [`GRAM`] bytes long).
+#[inline(always)]
+fn gram_hash(bytes: &[u8]) -> u16 {
+    let gram = bytes.first_chunk::<GRAM>().copied().unwrap_or_default();
+    (u32::from_le_bytes(gram).wrapping_mul(0x9e37_79b1) >> 16) as u16
+}
 
 impl StrideFilter {
     fn new(needles: &[KnownNeedle]) -> Option<StrideFilter> {
@@ -57,14 +67,14 @@ impl StrideFilter {
         if min < STRIDE_MIN_NEEDLE || needles.len() > u32::MAX as usize {
             return None;
         }
-        let stride = min - 1;
-        let mut bitmap = vec![0u64; 1 << 10];
+        let stride = min - (GRAM - 1);
+        let mut bitmap = Box::new([0u64; 1 << 10]);
         let mut entries = Vec::new();
         for (i, n) in needles.iter().enumerate() {
             for off in 0..stride {
-                let pair = u16::from_le_bytes([n.bytes[off], n.bytes[off + 1]]);
-                bitmap[usize::from(pair >> 6)] |= 1 << (pair & 63);
-                entries.push((pair, i as u32, off as u32));
+                let h = gram_hash(&n.bytes[off..]);
+                bitmap[usize::from(h >> 6)] |= 1 << (h & 63);
+                entries.push((h, i as u32, off as u32));
             }
         }
         entries.sort_unstable();
@@ -76,31 +86,61 @@ impl StrideFilter {
         })
     }
 
+    /// Whether the gram at `t` (which has [`GRAM`] bytes) may start a needle's gram below the
+    /// stride.
+    #[inline(always)]
+    fn probe(&self, hay: &[u8], t: usize) -> bool {
+        let h = gram_hash(&hay[t..]);
+        self.bitmap[usize::from(h >> 6)] & (1 << (h & 63)) != 0
+    }
+
     fn for_each(
         &self,
         needles: &[KnownNeedle],
         hay: &[u8],
         mut f: impl FnMut(usize, usize, usize),
     ) {
+        let stride = self.stride;
+        let mut check = |t: usize| {
+            let h = gram_hash(&hay[t..]);
+            let from = self.entries.partition_point(|e| e.0 < h);
+            for &(p, i, off) in &self.entries[from..] {
+                if p != h {
+                    break;
+                }
+                let Some(q) = t.checked_sub(off as usize) else {
+                    continue;
+                };
+                let needle = &needles[i as usize].bytes;
+                if hay.get(q..q + needle.len()) == Some(needle.as_slice()) {
+                    f(q, q + needle.len(), i as usize);
+                }
+            }
+        };
+        // Four probes per step, one branch for all four: hits are rare, and in wasm every loop
+        // iteration also pays an interruption check.
         let mut t = 0;
-        while t + 1 < hay.len() {
-            let pair = u16::from_le_bytes([hay[t], hay[t + 1]]);
-            if self.bitmap[usize::from(pair >> 6)] & (1 << (pair & 63)) != 0 {
-                let from = self.entries.partition_point(|e| e.0 < pair);
-                for &(p, i, off) in &self.entries[from..] {
-                    if p != pair {
-                        break;
-                    }
-                    let Some(q) = t.checked_sub(off as usize) else {
-                        continue;
-                    };
-                    let needle = &needles[i as usize].bytes;
-                    if hay.get(q..q + needle.len()) == Some(needle.as_slice()) {
-                        f(q, q + needle.len(), i as usize);
+        while t + 3 * stride + GRAM <= hay.len() {
+            let hits = [
+                self.probe(hay, t),
+                self.probe(hay, t + stride),
+                self.probe(hay, t + 2 * stride),
+                self.probe(hay, t + 3 * stride),
+            ];
+            if hits != [false; 4] {
+                for (k, hit) in hits.into_iter().enumerate() {
+                    if hit {
+                        check(t + k * stride);
                     }
                 }
             }
-            t += self.stride;
+            t += 4 * stride;
+        }
+        while t + GRAM <= hay.len() {
+            if self.probe(hay, t) {
+                check(t);
+            }
+            t += stride;
         }
     }
 }

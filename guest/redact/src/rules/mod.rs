@@ -193,6 +193,11 @@ impl Rule {
         let Some(regex) = self.regex.get() else {
             return;
         };
+        // Most lines a keyword wakes a rule for hold no match: say so without the captures
+        // (an allocation, and a slower search).
+        if !regex.is_match(hay) {
+            return;
+        }
         let mut at = 0;
         while at <= hay.len() {
             let Some(caps) = regex.captures_at(hay, at) else {
