@@ -225,30 +225,104 @@ fn ascii_lower_word(x: u32) -> u32 {
     x | (upper >> 2)
 }
 
-/// How often a bucket's masks let a random position through, roughly: for each fingerprint
-/// byte, the share of (low nibble, high nibble) pairs its members' bytes allow.
-fn bucket_cost(members: &[&[u8]]) -> f64 {
-    let mut cost = 1.0;
-    for pos in 0..FINGERPRINT {
-        let (mut lo, mut hi) = (0u16, 0u16);
-        for k in members {
-            let Some(&c) = k.get(pos) else {
-                (lo, hi) = (u16::MAX, u16::MAX);
-                break;
-            };
-            for v in [c, c.to_ascii_uppercase()] {
-                lo |= 1 << (v & 15);
-                hi |= 1 << (v >> 4);
+/// Rough share of each byte in CI log text (English words, paths, numbers), per mille: what
+/// the bucket assignment optimises for. Uniform random bytes would rate a bucket of common
+/// lower-case letters as cheap as one of rare ones, and the scan would stop at most words.
+fn log_byte_weight(b: u8) -> f64 {
+    const LOWER: [f64; 26] = [
+        65.0, 12.0, 28.0, 34.0, 100.0, 18.0, 16.0, 40.0, 60.0, 2.0, 8.0, 35.0, 24.0, 58.0, 60.0,
+        20.0, 1.0, 50.0, 55.0, 75.0, 24.0, 9.0, 12.0, 3.0, 12.0, 1.0,
+    ];
+    match b {
+        b'a'..=b'z' => LOWER[usize::from(b - b'a')],
+        b'A'..=b'Z' => LOWER[usize::from(b - b'A')] / 8.0,
+        b' ' => 140.0,
+        b'0'..=b'9' => 10.0,
+        b'.' | b'/' | b'-' | b'_' | b':' | b'=' | b'\n' => 10.0,
+        0x21..=0x7e => 3.0,
+        _ => 0.2,
+    }
+}
+
+/// Weights of log bytes by (high nibble, low nibble), and their total.
+struct ByteWeights {
+    by_nibbles: [[f64; 16]; 16],
+    total: f64,
+}
+
+impl ByteWeights {
+    fn new() -> ByteWeights {
+        let mut by_nibbles = [[0.0; 16]; 16];
+        for b in 0..=255u8 {
+            by_nibbles[usize::from(b >> 4)][usize::from(b & 15)] = log_byte_weight(b);
+        }
+        let total = by_nibbles.iter().flatten().sum();
+        ByteWeights { by_nibbles, total }
+    }
+
+    /// The weight of the bytes with a high nibble in `hi` and a low nibble in `lo`.
+    fn of(&self, lo: u16, hi: u16) -> f64 {
+        if (lo, hi) == (u16::MAX, u16::MAX) {
+            return self.total;
+        }
+        let mut sum = 0.0;
+        let mut his = hi;
+        while his != 0 {
+            let row = &self.by_nibbles[his.trailing_zeros() as usize];
+            his &= his - 1;
+            let mut los = lo;
+            while los != 0 {
+                sum += row[los.trailing_zeros() as usize];
+                los &= los - 1;
             }
         }
-        cost *= f64::from(lo.count_ones() * hi.count_ones()) / 256.0;
+        sum
+    }
+}
+
+/// Per fingerprint byte: the (low nibble, high nibble) bit sets a bucket's members allow.
+type NibbleSets = [(u16, u16); FINGERPRINT];
+
+/// The nibble sets of keywords (both ASCII cases); a keyword shorter than the fingerprint
+/// allows every byte past its end.
+fn nibble_sets<'a>(members: impl IntoIterator<Item = &'a [u8]>) -> NibbleSets {
+    let mut sets = [(0u16, 0u16); FINGERPRINT];
+    for k in members {
+        for (pos, (lo, hi)) in sets.iter_mut().enumerate() {
+            let Some(&c) = k.get(pos) else {
+                (*lo, *hi) = (u16::MAX, u16::MAX);
+                continue;
+            };
+            for v in [c, c.to_ascii_uppercase()] {
+                *lo |= 1 << (v & 15);
+                *hi |= 1 << (v >> 4);
+            }
+        }
+    }
+    sets
+}
+
+/// The union of two buckets' nibble sets.
+fn union(a: &NibbleSets, b: &NibbleSets) -> NibbleSets {
+    std::array::from_fn(|pos| (a[pos].0 | b[pos].0, a[pos].1 | b[pos].1))
+}
+
+/// How often a bucket lets a position of log text through, roughly: for each fingerprint
+/// byte, the weight (see [`log_byte_weight`]) of the bytes whose (low nibble, high nibble)
+/// pair the bucket allows, positions taken as independent. An empty bucket costs nothing.
+fn bucket_cost(weights: &ByteWeights, sets: &NibbleSets) -> f64 {
+    let mut cost = 1.0;
+    for &(lo, hi) in sets {
+        let passed = weights.of(lo, hi);
+        cost *= passed / weights.total;
     }
     cost
 }
 
 /// Spreads the keywords over 8 buckets so that the sum of the buckets' costs (the false
-/// positive rate) stays low: keywords sharing their first two bytes stay together, and each
-/// group goes to the bucket it makes the least worse.
+/// positive rate) stays low: keywords sharing their first two bytes stay together; each group
+/// goes to the bucket it makes the least worse, largest groups first, and then a few passes
+/// move single groups wherever that clearly lowers the total.
 fn assign_buckets(keywords: &[Vec<u8>]) -> [Vec<u32>; 8] {
     let mut groups: Vec<Vec<u32>> = Vec::new();
     for (i, k) in keywords.iter().enumerate() {
@@ -261,25 +335,49 @@ fn assign_buckets(keywords: &[Vec<u8>]) -> [Vec<u32>; 8] {
         }
     }
     groups.sort_by_key(|g| std::cmp::Reverse(g.len()));
-    let mut buckets: [Vec<u32>; 8] = Default::default();
-    for g in groups {
-        // The cost each bucket would add by taking the group; the group goes where it is least.
-        let cost_of = |members: &mut dyn Iterator<Item = &u32>| {
-            let members: Vec<&[u8]> = members.map(|&i| keywords[i as usize].as_slice()).collect();
-            if members.is_empty() {
-                0.0
-            } else {
-                bucket_cost(&members)
+    let weights = ByteWeights::new();
+    let group_sets: Vec<NibbleSets> = groups
+        .iter()
+        .map(|g| nibble_sets(g.iter().map(|&i| keywords[i as usize].as_slice())))
+        .collect();
+    let mut place: Vec<Option<usize>> = vec![None; groups.len()];
+    let mut bucket_sets = [[(0, 0); FINGERPRINT]; 8];
+    let mut bucket_costs = [0.0; 8];
+    for pass in 0..3 {
+        let mut moved = false;
+        for g in 0..groups.len() {
+            let from = place[g].take();
+            if let Some(f) = from {
+                bucket_sets[f] = place
+                    .iter()
+                    .zip(&group_sets)
+                    .filter(|(p, _)| **p == Some(f))
+                    .fold([(0, 0); FINGERPRINT], |acc, (_, s)| union(&acc, s));
+                bucket_costs[f] = bucket_cost(&weights, &bucket_sets[f]);
             }
-        };
-        let added: Vec<f64> = buckets
-            .iter()
-            .map(|b| cost_of(&mut b.iter().chain(&g)) - cost_of(&mut b.iter()))
-            .collect();
-        let best = (0..8)
-            .min_by(|&x, &y| added[x].total_cmp(&added[y]))
-            .unwrap_or(0);
-        buckets[best].extend(g);
+            let added: [f64; 8] = std::array::from_fn(|b| {
+                bucket_cost(&weights, &union(&bucket_sets[b], &group_sets[g])) - bucket_costs[b]
+            });
+            let best = (0..8)
+                .min_by(|&x, &y| added[x].total_cmp(&added[y]))
+                .unwrap_or(0);
+            // Only a clear gain moves a group (no endless swaps between equal costs).
+            let to = match from {
+                Some(f) if added[f] <= added[best] * 1.01 => f,
+                _ => best,
+            };
+            moved |= from.is_some_and(|f| f != to);
+            place[g] = Some(to);
+            bucket_sets[to] = union(&bucket_sets[to], &group_sets[g]);
+            bucket_costs[to] = bucket_cost(&weights, &bucket_sets[to]);
+        }
+        if pass > 0 && !moved {
+            break;
+        }
+    }
+    let mut buckets: [Vec<u32>; 8] = Default::default();
+    for (g, b) in groups.into_iter().zip(place) {
+        buckets[b.unwrap_or(0)].extend(g);
     }
     buckets
 }
@@ -559,6 +657,36 @@ mod tests {
                 assert_eq!(ascii_lower_word(w), want, "{a:#x} {b:#x}");
             }
         }
+    }
+
+    /// Every keyword lands in exactly one bucket, keywords sharing their first two bytes in the
+    /// same one; and the cost model rates common log letters above rare ones.
+    #[test]
+    fn buckets_hold_every_keyword_once() {
+        let words: Vec<Vec<u8>> = [
+            "token", "tool", "secret", "sec-x", "key", "password", "passwd", "pwd", "ghp_", "gho_",
+            "xoxb", "aiza", "akia", "asia", "://", "eyj", "npm_", "sig=",
+        ]
+        .iter()
+        .map(|w| w.as_bytes().to_vec())
+        .collect();
+        let buckets = assign_buckets(&words);
+        let mut seen: Vec<u32> = buckets.iter().flatten().copied().collect();
+        seen.sort_unstable();
+        assert_eq!(seen, (0..words.len() as u32).collect::<Vec<_>>());
+        let bucket_of = |w: &str| {
+            let i = words.iter().position(|k| k == w.as_bytes()).unwrap() as u32;
+            buckets.iter().position(|b| b.contains(&i)).unwrap()
+        };
+        assert_eq!(bucket_of("password"), bucket_of("passwd"));
+        assert_eq!(bucket_of("ghp_"), bucket_of("gho_"));
+        assert!(buckets.iter().filter(|b| !b.is_empty()).count() > 1);
+
+        let weights = ByteWeights::new();
+        let cost = |w: &str| bucket_cost(&weights, &nibble_sets([w.as_bytes()]));
+        assert!(cost("then") > cost("zqjx"), "{} <= {}", cost("then"), cost("zqjx"));
+        assert!(cost("the") > cost("then"), "a 3-byte word passes any 4th byte");
+        assert_eq!(bucket_cost(&weights, &[(0, 0); FINGERPRINT]), 0.0);
     }
 
     #[test]

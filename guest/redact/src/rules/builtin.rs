@@ -26,6 +26,7 @@ struct Def {
     tier: Tier,
     validate: Option<Validator>,
     max_len: usize,
+    needs: Option<u8>,
 }
 
 fn token(id: &'static str, keywords: &[&'static str], pattern: &str, max_len: usize) -> Def {
@@ -36,6 +37,7 @@ fn token(id: &'static str, keywords: &[&'static str], pattern: &str, max_len: us
         tier: Tier::Token,
         validate: None,
         max_len,
+        needs: None,
     }
 }
 
@@ -166,6 +168,7 @@ fn defs() -> Vec<Def> {
             tier: Tier::Context,
             validate: Some(auth_value_ok),
             max_len: 4200,
+            needs: None,
         },
         Def {
             id: "url-credentials",
@@ -174,6 +177,7 @@ fn defs() -> Vec<Def> {
             tier: Tier::Context,
             validate: Some(url_password_ok),
             max_len: 1400,
+            needs: Some(b'@'),
         },
     ];
     // GitLab token prefixes.
@@ -249,6 +253,7 @@ fn compile_rules() -> Result<Vec<Rule>, crate::Error> {
             entropy: None,
             allowlists: Vec::new(),
             max_len: d.max_len,
+            needs: d.needs,
         });
     }
     for (pattern, id, keywords, validate) in assignment_defs() {
@@ -262,6 +267,7 @@ fn compile_rules() -> Result<Vec<Rule>, crate::Error> {
             entropy: None,
             allowlists: Vec::new(),
             max_len: 4300,
+            needs: None,
         });
     }
     Ok(out)
@@ -280,5 +286,52 @@ mod tests {
                 rule.regex.as_str()
             );
         }
+    }
+
+    /// A rule's `needs` byte lets a line skip the regex, so every match must hold it: random
+    /// text over the bytes the patterns care about, with and without that byte, never gives a
+    /// match without it.
+    #[test]
+    fn every_match_holds_the_needed_byte() {
+        let rules = super::rules().expect("the built-in table");
+        let needing: Vec<_> = rules.iter().filter(|r| r.needs.is_some()).collect();
+        assert!(
+            !needing.is_empty(),
+            "no built-in rule declares a needed byte"
+        );
+        let alphabet = b"aZ9_-.:/@%{}=' \"xhttps";
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut matches = 0;
+        for round in 0..20_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let len = 8 + (seed % 40) as usize;
+            let mut line: Vec<u8> = b"https://".to_vec();
+            let mut s = seed;
+            for _ in 0..len {
+                line.push(alphabet[(s % alphabet.len() as u64) as usize]);
+                s = s.rotate_left(5) ^ (round as u64);
+            }
+            for rule in &needing {
+                let (Some(b), Some(re)) = (rule.needs, rule.regex.get()) else {
+                    continue;
+                };
+                for m in re.find_iter(&line) {
+                    matches += 1;
+                    assert!(
+                        m.as_bytes().contains(&b),
+                        "`{}` matched {:?} without {:?}",
+                        rule.id,
+                        String::from_utf8_lossy(m.as_bytes()),
+                        b as char
+                    );
+                }
+            }
+        }
+        assert!(
+            matches > 100,
+            "the random lines matched only {matches} times"
+        );
     }
 }

@@ -148,6 +148,7 @@ pub fn parse(text: &str) -> Result<Vec<Rule>, Error> {
             entropy: r.entropy.filter(|&e| e > 0.0),
             allowlists,
             max_len: USER_RULE_MAX_LEN,
+            needs: None,
         });
     }
     Ok(out)

@@ -115,6 +115,9 @@ pub struct Rule {
     pub allowlists: Vec<Allowlist>,
     /// Upper bound of a match's length in bytes, for long-line window overlap.
     pub max_len: usize,
+    /// A byte every match holds: a line without it is passed over before the regex runs (the
+    /// `@` of URL credentials: most lines with a URL have none).
+    pub needs: Option<u8>,
 }
 
 /// A rule's regex, compiled the first time a line needs it.
@@ -190,6 +193,11 @@ impl Rule {
     /// A rejected hit restarts the search one byte after its start, so a rejected candidate
     /// never hides an accepted one that overlaps it.
     pub fn find_all(&self, hay: &[u8], out: &mut Vec<(usize, usize, usize, usize)>) {
+        if let Some(b) = self.needs
+            && memchr::memchr(b, hay).is_none()
+        {
+            return;
+        }
         let Some(regex) = self.regex.get() else {
             return;
         };
