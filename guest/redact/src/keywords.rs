@@ -684,8 +684,16 @@ mod tests {
 
         let weights = ByteWeights::new();
         let cost = |w: &str| bucket_cost(&weights, &nibble_sets([w.as_bytes()]));
-        assert!(cost("then") > cost("zqjx"), "{} <= {}", cost("then"), cost("zqjx"));
-        assert!(cost("the") > cost("then"), "a 3-byte word passes any 4th byte");
+        assert!(
+            cost("then") > cost("zqjx"),
+            "{} <= {}",
+            cost("then"),
+            cost("zqjx")
+        );
+        assert!(
+            cost("the") > cost("then"),
+            "a 3-byte word passes any 4th byte"
+        );
         assert_eq!(bucket_cost(&weights, &[(0, 0); FINGERPRINT]), 0.0);
     }
 
