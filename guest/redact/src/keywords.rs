@@ -225,7 +225,7 @@ fn ascii_lower_word(x: u32) -> u32 {
     x | (upper >> 2)
 }
 
-/// Rough share of each byte in CI log text (English words, paths, numbers), per mille: what
+/// Rough relative frequency of each byte in CI log text (English words, paths, numbers): what
 /// the bucket assignment optimises for. Uniform random bytes would rate a bucket of common
 /// lower-case letters as cheap as one of rare ones, and the scan would stop at most words.
 fn log_byte_weight(b: u8) -> f64 {
