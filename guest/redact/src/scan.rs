@@ -110,6 +110,8 @@ pub(crate) struct Engine {
     pub prefilter: Prefilter,
     /// Prefilter trigger (keyword index) -> rules it runs.
     pub trigger_rules: Vec<Vec<usize>>,
+    /// Prefilter trigger -> the length of its keyword in bytes.
+    pub trigger_len: Vec<usize>,
     pub known: KnownMatcher,
     /// Known needle index -> label.
     pub known_label: Vec<usize>,
@@ -193,6 +195,11 @@ impl Engine {
             }
         }
         let (prefilter, trigger_rules) = Prefilter::new(&keywords, &keyword_rules)?;
+        let trigger_len = match &prefilter {
+            Prefilter::None => Vec::new(),
+            Prefilter::Teddy(finder) => finder.keywords().iter().map(Vec::len).collect(),
+            Prefilter::Automaton(_) => keywords.iter().map(String::len).collect(),
+        };
         let pem_rule = rules.iter().position(|r| r.id == "private-key");
         let max_match = rules
             .iter()
@@ -205,6 +212,7 @@ impl Engine {
             always,
             prefilter,
             trigger_rules,
+            trigger_len,
             known,
             known_label,
             rule_label,
@@ -215,7 +223,7 @@ impl Engine {
     }
 
     /// Calls `f(position, trigger)` for every keyword occurrence in `hay`, overlapping ones
-    /// included, in no particular order; [`Engine::rules_of`] gives the trigger's rules.
+    /// included, in no particular order; [`Engine::wake`] gives the rules the hit wakes.
     pub fn keyword_hits(&self, hay: &[u8], mut f: impl FnMut(usize, usize)) {
         match &self.prefilter {
             Prefilter::None => {}
@@ -228,12 +236,25 @@ impl Engine {
         }
     }
 
-    /// The rules a keyword trigger runs.
-    pub fn rules_of(&self, trigger: usize) -> &[usize] {
-        self.trigger_rules
+    /// Adds to `out` the rules that the keyword hit `(pos, trigger)` in `hay` wakes: the
+    /// trigger's rules, but not one whose [`Rule::after_keyword`] bytes exclude the byte right
+    /// after the hit (no match of it in `hay` can use this hit).
+    pub fn wake(&self, hay: &[u8], pos: usize, trigger: usize, out: &mut Vec<usize>) {
+        let next = self
+            .trigger_len
+            .get(trigger)
+            .and_then(|&len| hay.get(pos + len))
+            .copied();
+        let rules = self
+            .trigger_rules
             .get(trigger)
             .map(Vec::as_slice)
-            .unwrap_or_default()
+            .unwrap_or_default();
+        for &r in rules {
+            if self.rules.get(r).is_some_and(|rule| rule.may_follow(next)) {
+                out.push(r);
+            }
+        }
     }
 
     /// Candidates in `line` from the given rules (indices, may repeat) and known hits.

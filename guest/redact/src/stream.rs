@@ -21,7 +21,7 @@ const MIN_WINDOW: usize = 64 * 1024;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Ev {
-    /// A keyword occurrence: its trigger ([`Engine::rules_of`]).
+    /// A keyword occurrence: its trigger ([`Engine::wake`]).
     Keyword(usize),
     /// A known value: its end and needle.
     Known(usize, usize),
@@ -322,7 +322,7 @@ impl Redactor {
         self.known.clear();
         let (rules, known) = (&mut self.rules, &mut self.known);
         let engine = &self.engine;
-        engine.keyword_hits(frag, |_, t| rules.extend_from_slice(engine.rules_of(t)));
+        engine.keyword_hits(frag, |p, t| engine.wake(frag, p, t, rules));
         self.engine
             .known
             .for_each(frag, |s, e, n| known.push((s, e, n)));
@@ -449,7 +449,7 @@ impl Redactor {
         self.known.clear();
         for &(p, ev) in events {
             match ev {
-                Ev::Keyword(t) => self.rules.extend_from_slice(self.engine.rules_of(t)),
+                Ev::Keyword(t) => self.engine.wake(line, p - ls, t, &mut self.rules),
                 Ev::Known(e, n) => self.known.push((p - ls, e - ls, n)),
             }
         }

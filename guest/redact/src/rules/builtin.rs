@@ -27,6 +27,7 @@ struct Def {
     validate: Option<Validator>,
     max_len: usize,
     needs: Option<u8>,
+    after_keyword: Option<&'static [u8]>,
 }
 
 fn token(id: &'static str, keywords: &[&'static str], pattern: &str, max_len: usize) -> Def {
@@ -38,6 +39,7 @@ fn token(id: &'static str, keywords: &[&'static str], pattern: &str, max_len: us
         validate: None,
         max_len,
         needs: None,
+        after_keyword: None,
     }
 }
 
@@ -110,6 +112,9 @@ fn url_password_ok(_: &Captures<'_>, secret: &[u8]) -> bool {
 }
 
 const ASSIGN_VALUE: &str = r#"(?:"(?P<s>[^"\r\n]+)"|'(?P<s2>[^'\r\n]+)'|(?P<s3>[^\s"'`;,&<>]+))"#;
+/// What can follow a key (which ends with one of its rule's keywords): the first byte of
+/// [`ASSIGN_SEP`] and of the `authorization` separator.
+const AFTER_KEY: &[u8] = b"\"' \t:=";
 const ASSIGN_SEP: &str = r#"["']?(?P<sep>[ \t]*(?::=|=>|=|:)[ \t]*|[ \t]+)"#;
 
 fn defs() -> Vec<Def> {
@@ -169,6 +174,7 @@ fn defs() -> Vec<Def> {
             validate: Some(auth_value_ok),
             max_len: 4200,
             needs: None,
+            after_keyword: Some(AFTER_KEY),
         },
         Def {
             id: "url-credentials",
@@ -178,6 +184,7 @@ fn defs() -> Vec<Def> {
             validate: Some(url_password_ok),
             max_len: 1400,
             needs: Some(b'@'),
+            after_keyword: None,
         },
     ];
     // GitLab token prefixes.
@@ -254,6 +261,7 @@ fn compile_rules() -> Result<Vec<Rule>, crate::Error> {
             allowlists: Vec::new(),
             max_len: d.max_len,
             needs: d.needs,
+            after_keyword: d.after_keyword,
         });
     }
     for (pattern, id, keywords, validate) in assignment_defs() {
@@ -268,6 +276,7 @@ fn compile_rules() -> Result<Vec<Rule>, crate::Error> {
             allowlists: Vec::new(),
             max_len: 4300,
             needs: None,
+            after_keyword: Some(AFTER_KEY),
         });
     }
     Ok(out)
@@ -332,6 +341,91 @@ mod tests {
         assert!(
             matches > 100,
             "the random lines matched only {matches} times"
+        );
+    }
+
+    /// A rule with `after_keyword` bytes is only woken by a keyword hit followed by one of
+    /// them, so every accepted hit must come with such a keyword occurrence in its line.
+    #[test]
+    fn every_hit_follows_a_keyword_with_an_allowed_byte() {
+        let rules = super::rules().expect("the built-in table");
+        let gated: Vec<_> = rules.iter().filter(|r| r.after_keyword.is_some()).collect();
+        assert!(
+            gated.len() >= 3,
+            "the assignment and header rules are gated"
+        );
+        let pieces: &[&str] = &[
+            "token",
+            "TOKEN",
+            "api_key",
+            "Secret",
+            "client.secret",
+            "password",
+            "PWD",
+            "passphrase",
+            "Authorization",
+            "proxy-authorization",
+            "=",
+            ":",
+            " ",
+            "\t",
+            "\"",
+            "'",
+            ":=",
+            "=>",
+            "_count",
+            "s",
+            "x",
+            "abc123XYZ",
+            "hunter2hunter2",
+            "Bearer ",
+            "-",
+            ".",
+            ",",
+            ";",
+            "export ",
+            "${VAR}",
+        ];
+        let woken = |rule: &super::Rule, line: &[u8]| {
+            let after = rule.after_keyword.unwrap_or_default();
+            rule.keywords.iter().any(|k| {
+                (0..line.len()).any(|p| {
+                    line[p..].len() >= k.len()
+                        && line[p..p + k.len()].eq_ignore_ascii_case(k.as_bytes())
+                        && line.get(p + k.len()).is_some_and(|b| after.contains(b))
+                })
+            })
+        };
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut hits_seen = 0;
+        for _ in 0..20_000 {
+            let mut line = Vec::new();
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let mut s = seed;
+            for _ in 0..2 + seed % 7 {
+                line.extend_from_slice(pieces[(s % pieces.len() as u64) as usize].as_bytes());
+                s = s.rotate_left(7).wrapping_mul(0x2545_f491_4f6c_dd1d);
+            }
+            for rule in &gated {
+                let mut hits = Vec::new();
+                rule.find_all(&line, &mut hits);
+                if !hits.is_empty() {
+                    hits_seen += 1;
+                    assert!(
+                        woken(rule, &line),
+                        "`{}` found {:?} in {:?}, which no keyword hit wakes it for",
+                        rule.id,
+                        hits,
+                        String::from_utf8_lossy(&line)
+                    );
+                }
+            }
+        }
+        assert!(
+            hits_seen > 500,
+            "the random lines gave only {hits_seen} hits"
         );
     }
 }

@@ -149,6 +149,7 @@ pub fn parse(text: &str) -> Result<Vec<Rule>, Error> {
             allowlists,
             max_len: USER_RULE_MAX_LEN,
             needs: None,
+            after_keyword: None,
         });
     }
     Ok(out)

@@ -118,6 +118,11 @@ pub struct Rule {
     /// A byte every match holds: a line without it is passed over before the regex runs (the
     /// `@` of URL credentials: most lines with a URL have none).
     pub needs: Option<u8>,
+    /// The bytes that can come right after the keyword a match holds (assignments: the key
+    /// ends with a keyword, then a quote, blank, `:` or `=`). A keyword hit followed by any
+    /// other byte, or by the end of the text, does not wake the rule: `token_count` never
+    /// runs the assignment regex.
+    pub after_keyword: Option<&'static [u8]>,
 }
 
 /// A rule's regex, compiled the first time a line needs it.
@@ -186,6 +191,15 @@ impl Rule {
             return None;
         }
         Some((m.start(), m.end()))
+    }
+
+    /// Whether a keyword hit followed by `next` (`None`: the end of the text) can be part of
+    /// a match (see [`Rule::after_keyword`]).
+    pub fn may_follow(&self, next: Option<u8>) -> bool {
+        match self.after_keyword {
+            None => true,
+            Some(bytes) => next.is_some_and(|b| bytes.contains(&b)),
+        }
     }
 
     /// Every accepted hit in `hay`: (secret start, secret end, match start, match end).
