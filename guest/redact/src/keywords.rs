@@ -546,14 +546,23 @@ impl KeywordFinder {
                 if word & mask != prefix {
                     continue;
                 }
+                // The prefix word matched the anchor's first (up to) 4 bytes, case folded:
+                // only the bytes after them are left to compare.
                 let anchor = &self.anchors[a as usize];
-                if !(rest.len() >= anchor.len()
-                    && rest[..anchor.len()].eq_ignore_ascii_case(anchor))
+                let matched = anchor.len().min(4);
+                if !rest
+                    .get(matched..anchor.len())
+                    .is_some_and(|tail| tail.eq_ignore_ascii_case(&anchor[matched..]))
                 {
                     continue;
                 }
                 for &(k, off) in &self.expand[a as usize] {
                     let kw = &self.keywords[k as usize];
+                    if kw.len() == anchor.len() {
+                        // The anchor itself (a keyword only contains itself at its length).
+                        f(at, k as usize);
+                        continue;
+                    }
                     let Some(start) = at.checked_sub(off as usize) else {
                         continue;
                     };
