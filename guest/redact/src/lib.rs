@@ -43,10 +43,11 @@
 //! - **Prefilter first.** One keyword scan over the whole chunk (Teddy: a four-byte
 //!   fingerprint of every rule keyword, eight buckets, nibble masks looked up with a byte
 //!   shuffle; see `keywords.rs`) finds every keyword occurrence, and only the rules those
-//!   keywords trigger run their regex, only on the lines holding them. The
+//!   keywords trigger run their regex, only on the lines holding them (and a rule may also
+//!   ask for the byte after its keyword, or a byte in the line, before its regex runs). The
 //!   same code runs natively (SSSE3) and in the guest (wasm `simd128`), so the guest is not a
-//!   slower algorithm. Known values are found by one more exact pass (a stride filter on byte
-//!   pairs, plain scalar code, as fast in wasm as natively). There is never one giant
+//!   slower algorithm. Known values are found by one more exact pass (a stride filter on hashed
+//!   4-byte grams, plain scalar code, as fast in wasm as natively). There is never one giant
 //!   alternation: a log line without a keyword costs two linear scans and a copy.
 //! - **Lines are the unit.** Every rule matches within one line, so a chunk's complete lines
 //!   are scanned together and only the incomplete last line is held back. PEM blocks, the one
