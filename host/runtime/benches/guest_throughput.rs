@@ -13,73 +13,10 @@
 //! MB per second of wall time, and per second of this thread's CPU time (steadier when other
 //! work shares the machine). Figures are for comparing within one run, never asserted.
 
-use std::time::Instant;
+mod common;
 
-use exlogare_redact::{Config, KnownSecret, Redactor};
+use common::{Args, chunks, median, native, timed};
 use exlogare_runtime::{DefaultGuest, Limits, RedactorOptions, Runtime};
-
-/// Chunks like the CLI's log reader: at most 64 KiB, ending at a newline where one is near.
-fn chunks(log: &[u8]) -> Vec<&[u8]> {
-    const BLOCK: usize = 64 << 10;
-    let mut out = Vec::new();
-    let mut rest = log;
-    while !rest.is_empty() {
-        let end = if rest.len() <= BLOCK {
-            rest.len()
-        } else {
-            match memrchr(b'\n', &rest[..BLOCK]) {
-                Some(pos) => pos + 1,
-                None => BLOCK,
-            }
-        };
-        out.push(&rest[..end]);
-        rest = &rest[end..];
-    }
-    out
-}
-
-fn memrchr(needle: u8, hay: &[u8]) -> Option<usize> {
-    hay.iter().rposition(|&b| b == needle)
-}
-
-/// This thread's CPU time (user + system), in seconds.
-fn thread_cpu() -> f64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid, writable timespec; the clock id is a constant Linux knows.
-    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
-}
-
-/// Wall and CPU seconds of `f`, and its result.
-fn timed<R>(f: impl FnOnce() -> R) -> (f64, f64, R) {
-    let (wall, cpu) = (Instant::now(), thread_cpu());
-    let r = f();
-    (wall.elapsed().as_secs_f64(), thread_cpu() - cpu, r)
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
-fn native(config: &Config, chunks: &[&[u8]]) -> (f64, f64, usize) {
-    let mut redactor = Redactor::new(config).expect("the bench config is valid");
-    let mut out = Vec::with_capacity(128 << 10);
-    timed(|| {
-        let mut total = 0;
-        for chunk in chunks {
-            out.clear();
-            redactor.push(chunk, &mut out);
-            total += out.len();
-        }
-        out.clear();
-        redactor.finish(&mut out);
-        total + out.len()
-    })
-}
 
 fn guest(runtime: &Runtime, options: &RedactorOptions, chunks: &[&[u8]]) -> (f64, f64, usize) {
     let limits = Limits {
@@ -101,54 +38,21 @@ fn guest(runtime: &Runtime, options: &RedactorOptions, chunks: &[&[u8]]) -> (f64
 }
 
 fn main() {
-    let mut args = std::env::args().skip(1);
-    let mut known = Vec::new();
-    let mut runs = 5usize;
-    let mut logs = Vec::new();
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--bench" => {}
-            "--known" => {
-                let path = args.next().expect("--known FILE");
-                let text = std::fs::read_to_string(&path).expect("read the --known file");
-                for line in text.lines() {
-                    if let Some((name, value)) = line.split_once('=') {
-                        known.push((name.to_string(), value.to_string()));
-                    }
-                }
-            }
-            "--runs" => runs = args.next().and_then(|n| n.parse().ok()).expect("--runs N"),
-            _ => logs.push(arg),
-        }
-    }
-    if logs.is_empty() {
-        eprintln!("usage: guest_throughput [--known FILE] [--runs N] LOG...");
-        std::process::exit(2);
-    }
-    let config = Config {
-        known: known
-            .iter()
-            .map(|(name, value)| KnownSecret {
-                name: name.clone(),
-                value: value.clone(),
-            })
-            .collect(),
-        min_secret_len: exlogare_redact::DEFAULT_MIN_SECRET_LEN,
-        rules_toml: None,
-    };
+    let args = Args::parse("guest_throughput");
+    let config = args.config();
     let options = RedactorOptions {
-        known_secrets: known,
+        known_secrets: args.known.clone(),
         min_secret_length: exlogare_redact::DEFAULT_MIN_SECRET_LEN as u32,
         ..RedactorOptions::default()
     };
     let runtime = Runtime::new(None).expect("the wasm engine starts");
-    for path in logs {
+    for path in args.logs {
         let log = std::fs::read(&path).expect("read the log");
         let chunks = chunks(&log);
         let (mut nw, mut nc, mut gw, mut gc) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let (mut native_len, mut guest_len) = (0, 0);
         // Alternate, so that load on the machine hits both alike.
-        for _ in 0..runs {
+        for _ in 0..args.runs {
             let (wall, cpu, n) = native(&config, &chunks);
             native_len = n;
             nw.push(wall);

@@ -15,7 +15,9 @@
 //! (default 5), the three engines taking turns. Figures are for comparing within one run,
 //! never asserted.
 
-use exlogare_redact::{Config, KnownSecret, Redactor};
+mod common;
+
+use common::{Args, chunks, median, native, timed};
 use wasmtime::component::{Component, Linker, ResourceAny, ResourceTable};
 use wasmtime::{Engine, OptLevel, Store};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
@@ -127,110 +129,19 @@ impl Instance {
     }
 }
 
-/// Chunks like the CLI's log reader: at most 64 KiB, ending at a newline where one is near.
-fn chunks(log: &[u8]) -> Vec<&[u8]> {
-    const BLOCK: usize = 64 << 10;
-    let mut out = Vec::new();
-    let mut rest = log;
-    while !rest.is_empty() {
-        let end = if rest.len() <= BLOCK {
-            rest.len()
-        } else {
-            match rest[..BLOCK].iter().rposition(|&b| b == b'\n') {
-                Some(pos) => pos + 1,
-                None => BLOCK,
-            }
-        };
-        out.push(&rest[..end]);
-        rest = &rest[end..];
-    }
-    out
-}
-
-/// This thread's CPU time (user + system), in seconds.
-fn thread_cpu() -> f64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid, writable timespec; the clock id is a constant Linux knows.
-    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
-}
-
-/// CPU seconds of `f`, and its result.
-fn cpu_timed<R>(f: impl FnOnce() -> R) -> (f64, R) {
-    let start = thread_cpu();
-    let r = f();
-    (thread_cpu() - start, r)
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
-/// Redacts every chunk with a fresh native redactor; its CPU seconds and output length.
-fn native(config: &Config, chunks: &[&[u8]]) -> (f64, usize) {
-    let mut redactor = Redactor::new(config).expect("the bench config is valid");
-    let mut out = Vec::with_capacity(128 << 10);
-    cpu_timed(|| {
-        let mut total = 0;
-        for chunk in chunks {
-            out.clear();
-            redactor.push(chunk, &mut out);
-            total += out.len();
-        }
-        out.clear();
-        redactor.finish(&mut out);
-        total + out.len()
-    })
-}
-
 /// Redacts every chunk with a fresh instance of `guest`; its CPU seconds and output length.
 fn guest(guest: &Guest, options: &redaction::Options, chunks: &[&[u8]]) -> (f64, usize) {
     let mut instance = guest.instance(options);
-    cpu_timed(|| instance.run(chunks))
+    let (_, cpu, len) = timed(|| instance.run(chunks));
+    (cpu, len)
 }
 
 fn main() {
-    let mut args = std::env::args().skip(1);
-    let mut known = Vec::new();
-    let mut runs = 5usize;
-    let mut logs = Vec::new();
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--bench" => {}
-            "--known" => {
-                let path = args.next().expect("--known FILE");
-                let text = std::fs::read_to_string(&path).expect("read the --known file");
-                for line in text.lines() {
-                    if let Some((name, value)) = line.split_once('=') {
-                        known.push((name.to_string(), value.to_string()));
-                    }
-                }
-            }
-            "--runs" => runs = args.next().and_then(|n| n.parse().ok()).expect("--runs N"),
-            _ => logs.push(arg),
-        }
-    }
-    if logs.is_empty() {
-        eprintln!("usage: sandbox_costs [--known FILE] [--runs N] LOG...");
-        std::process::exit(2);
-    }
-    let config = Config {
-        known: known
-            .iter()
-            .map(|(name, value)| KnownSecret {
-                name: name.clone(),
-                value: value.clone(),
-            })
-            .collect(),
-        min_secret_len: exlogare_redact::DEFAULT_MIN_SECRET_LEN,
-        rules_toml: None,
-    };
+    let args = Args::parse("sandbox_costs");
+    let config = args.config();
     let options = redaction::Options {
-        known_secrets: known
+        known_secrets: args
+            .known
             .iter()
             .map(|(name, value)| redaction::KnownSecret {
                 name: name.clone(),
@@ -241,14 +152,14 @@ fn main() {
         rules_toml: None,
         settings: Vec::new(),
     };
-    for path in logs {
+    for path in args.logs {
         let log = std::fs::read(&path).expect("read the log");
         let chunks = chunks(&log);
         let (on, off) = (Guest::new(true), Guest::new(false));
-        let (_, expected) = native(&config, &chunks);
+        let (_, _, expected) = native(&config, &chunks);
         let (mut n, mut a, mut b) = (Vec::new(), Vec::new(), Vec::new());
-        for _ in 0..runs {
-            let (t, len) = native(&config, &chunks);
+        for _ in 0..args.runs {
+            let (_, t, len) = native(&config, &chunks);
             assert_eq!(len, expected);
             n.push(t);
             let (t, len) = guest(&on, &options, &chunks);
