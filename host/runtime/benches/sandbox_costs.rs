@@ -19,7 +19,7 @@ mod common;
 
 use common::{Args, chunks, median, native, timed};
 use wasmtime::component::{Component, Linker, ResourceAny, ResourceTable};
-use wasmtime::{Engine, OptLevel, Store};
+use wasmtime::{Engine, Store};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 mod bindings {
@@ -62,12 +62,10 @@ struct Instance {
 }
 
 impl Guest {
-    /// Compiles the embedded default guest with the runtime's settings (the component model,
-    /// Cranelift at `Speed`), epoch interruption on or off.
+    /// Compiles the embedded default guest with the runtime's engine configuration, epoch
+    /// interruption on or off.
     fn new(epoch: bool) -> Guest {
-        let mut config = wasmtime::Config::new();
-        config.wasm_component_model(true);
-        config.cranelift_opt_level(OptLevel::Speed);
+        let mut config = exlogare_runtime::engine_config();
         config.epoch_interruption(epoch);
         let engine = Engine::new(&config).expect("the wasm engine starts");
         let component = Component::new(&engine, exlogare_runtime::default_guest_wasm())

@@ -33,3 +33,9 @@ pub const WIT_VERSION: &str = "0.1.0";
 pub fn default_guest_wasm() -> &'static [u8] {
     default_guest::WASM
 }
+
+/// The wasmtime configuration every guest runs under (the build script precompiles the default
+/// guest with it), for benches and tools that compile a guest themselves.
+pub fn engine_config() -> wasmtime::Config {
+    engine_config::config()
+}
