@@ -68,6 +68,7 @@ mod pem;
 pub mod rules;
 mod scan;
 mod stream;
+mod wrap;
 
 pub use encodings::Encoding;
 pub use known::{Leak, LeakScanner};

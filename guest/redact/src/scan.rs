@@ -121,6 +121,8 @@ pub(crate) struct Engine {
     pub pem_rule: Option<usize>,
     /// The longest match any rule or needle can produce (window overlap).
     pub max_match: usize,
+    /// The gram index of the needles searched across line breaks (none without known values).
+    pub wrap: Option<crate::wrap::WrapIndex>,
 }
 
 /// Keeps rule and variable names readable and harmless inside `[REDACTED:...]`.
@@ -207,6 +209,7 @@ impl Engine {
             .max()
             .unwrap_or(0)
             .max(known.max_len());
+        let wrap = crate::wrap::WrapIndex::new(&known.needles);
         Ok(Engine {
             rules,
             always,
@@ -219,6 +222,7 @@ impl Engine {
             labels,
             pem_rule,
             max_match,
+            wrap,
         })
     }
 

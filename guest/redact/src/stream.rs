@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use crate::pem::{self, BodyLine, PemState};
 use crate::scan::{Cand, Engine, Redaction, resolve};
+use crate::wrap::{Src, WrapState};
 use crate::{Config, Error};
 use memchr::{memchr, memrchr};
 
@@ -50,6 +51,8 @@ pub struct Redactor {
     pending: Vec<u8>,
     long: Option<LongLine>,
     pem: PemState,
+    /// Known values wrapped across lines (a pass over this redactor's own output).
+    wrap: WrapState,
     window: usize,
     overlap: usize,
     // Scratch buffers, kept to avoid allocating per line.
@@ -83,6 +86,7 @@ impl Redactor {
             pending: Vec::new(),
             long: None,
             pem: PemState::Outside,
+            wrap: WrapState::default(),
             window,
             overlap,
             events: Vec::new(),
@@ -101,6 +105,39 @@ impl Redactor {
     /// Feeds the next chunk (any bytes; normally UTF-8 text cut at line boundaries, but a line
     /// may arrive in pieces) and appends the redacted text that is now final to `out`.
     pub fn push(&mut self, chunk: &[u8], out: &mut Vec<u8>) {
+        if self.engine.wrap.is_none() {
+            return self.push_lines(chunk, out);
+        }
+        self.wrapped(chunk, out, false);
+    }
+
+    /// Runs the wrapped-value pass over `chunk` and forwards what it plans to the line passes.
+    fn wrapped(&mut self, chunk: &[u8], out: &mut Vec<u8>, last: bool) {
+        let engine = Arc::clone(&self.engine);
+        let Some(index) = &engine.wrap else {
+            return;
+        };
+        self.wrap
+            .plan(index, &engine, &mut self.counts, chunk, last);
+        let plan = std::mem::take(&mut self.wrap.plan);
+        let held = std::mem::take(&mut self.wrap.held);
+        let fill = std::mem::take(&mut self.wrap.fill);
+        for p in &plan {
+            let src = match p.src {
+                Src::Held => held.as_slice(),
+                Src::Input => chunk,
+                Src::Fill => fill.as_slice(),
+            };
+            self.push_lines(src.get(p.from..p.to).unwrap_or_default(), out);
+        }
+        self.wrap.plan = plan;
+        self.wrap.held = held;
+        self.wrap.fill = fill;
+        self.wrap.done();
+    }
+
+    /// The line passes over one chunk.
+    fn push_lines(&mut self, chunk: &[u8], out: &mut Vec<u8>) {
         let mut rest = chunk;
         while !rest.is_empty() {
             let nl = memchr(b'\n', rest);
@@ -150,6 +187,14 @@ impl Redactor {
     /// Ends the input and appends the rest of the redacted text to `out`. The redactor can be
     /// used again afterwards for a new input (its report keeps counting).
     pub fn finish(&mut self, out: &mut Vec<u8>) {
+        if self.engine.wrap.is_some() {
+            self.wrapped(&[], out, true);
+        }
+        self.finish_lines(out);
+    }
+
+    /// Ends the line passes.
+    fn finish_lines(&mut self, out: &mut Vec<u8>) {
         if self.long.is_some() {
             self.end_long(out);
         } else if !self.pending.is_empty() {
