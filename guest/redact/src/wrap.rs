@@ -164,6 +164,7 @@ fn trail_junk(s: &[u8]) -> usize {
 }
 
 /// The content bounds of `line` (relative to it).
+#[inline]
 fn content(line: &[u8]) -> (usize, usize) {
     let mut cs = 0;
     while cs < line.len() {
@@ -338,17 +339,20 @@ impl WrapState {
             b: &input[offset..],
         };
         let total = two.len();
+        let n = held.len();
         let mut pos = 0;
         let mut long_tail = false;
+        let mut prev: &[u8] = &[];
         self.chain.clear();
-        while pos < total {
+        // The held lines, then the new input's lines (found with one `memchr` pass).
+        while pos < n {
             let (end, complete) = match two.newline(pos) {
                 Some(e) => (e, true),
                 None => (total, last),
             };
             if end - pos > MAX_WRAP_LINE {
-                // A long line ends every chain and is final as it streams.
                 self.close(index, engine, counts, two);
+                prev = &[];
                 if !complete {
                     self.in_long = true;
                     long_tail = true;
@@ -360,24 +364,37 @@ impl WrapState {
             if !complete {
                 break;
             }
-            let (cs, ce) = content(two.get(pos, end));
-            let line = Line {
-                start: pos,
-                cs: pos + cs,
-                ce: pos + ce,
-            };
-            let joins = self.chain.last().is_some_and(|prev| {
-                index.linked(two.get(prev.cs, prev.ce), two.get(line.cs, line.ce))
-            });
-            if !joins {
-                self.close(index, engine, counts, two);
-            }
-            self.chain.push(line);
+            prev = self.step(index, engine, counts, two, prev, pos, end);
             pos = end + 1;
-            if end - self.chain[0].start > CHAIN_CAP {
-                self.close(index, engine, counts, two);
+        }
+        if !long_tail && pos >= n && pos < total {
+            let b = two.b;
+            let base = pos - n;
+            for e in memchr::memchr_iter(b'\n', &b[base..]) {
+                let (ls, le) = (pos - n, base + e);
+                if le - ls > MAX_WRAP_LINE {
+                    self.close(index, engine, counts, two);
+                    prev = &[];
+                } else {
+                    prev = self.step(index, engine, counts, two, prev, pos, n + le);
+                }
+                pos = n + le + 1;
+            }
+            if pos < total {
+                // The incomplete last line (complete if the input has ended).
+                let long = total - pos > MAX_WRAP_LINE;
+                if long {
+                    self.close(index, engine, counts, two);
+                    self.in_long = !last;
+                    long_tail = !last;
+                    pos = total;
+                } else if last {
+                    self.step(index, engine, counts, two, prev, pos, total);
+                    pos = total;
+                }
             }
         }
+        let pos = pos.min(total);
         let hold_from = if last || long_tail {
             self.close(index, engine, counts, two);
             total
@@ -394,6 +411,44 @@ impl WrapState {
         self.next_held
             .extend_from_slice(two.b.get(hold_from.max(n) - n..).unwrap_or_default());
         self.held = held;
+    }
+
+    /// One complete line `[start, end)` of `two`, after the line whose content is `prev`:
+    /// extends the open chain or starts a new one. Returns the line's content.
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    fn step<'t>(
+        &mut self,
+        index: &WrapIndex,
+        engine: &Engine,
+        counts: &mut [u64],
+        two: Two<'t>,
+        prev: &[u8],
+        start: usize,
+        end: usize,
+    ) -> &'t [u8] {
+        let text = two.get(start, end);
+        let (cs, ce) = content(text);
+        let c = &text[cs..ce];
+        let line = Line {
+            start,
+            cs: start + cs,
+            ce: start + ce,
+        };
+        if !self.chain.is_empty() && index.linked(prev, c) {
+            self.chain.push(line);
+            if end - self.chain[0].start > CHAIN_CAP {
+                self.close(index, engine, counts, two);
+            }
+        } else if self.chain.len() > 1 {
+            self.close(index, engine, counts, two);
+            self.chain.push(line);
+        } else if let Some(only) = self.chain.first_mut() {
+            *only = line;
+        } else {
+            self.chain.push(line);
+        }
+        c
     }
 
     /// Plans `[0, to)` of `two` with the edits applied; `offset` is where `two.b` starts in
