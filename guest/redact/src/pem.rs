@@ -7,6 +7,18 @@
 //! and the rest removed; header lines (`Proc-Type:`), blank lines and the `END` line are kept;
 //! any other line closes the block, so an unterminated block is redacted only up to the first
 //! line that is not PEM body. No line is ever held back for it.
+//!
+//! Body lines may carry a per-line prefix unlike the BEGIN line's: a timestamp whose length
+//! varies (RFC 3339 with trimmed fractions), a docker multiplexed-stream header (`\x01` and a
+//! length byte once its NUL bytes are removed), a `+ ` trace mark, a colour code. Such a line is
+//! body when it ends in a base64 run and what comes before the run is *prefix-like*: short, and
+//! made of digits, blanks, control and punctuation bytes (letters only those of the BEGIN
+//! line's own prefix, and the `T`/`Z` of timestamps).
+//!
+//! A whole PEM block base64-encoded (a Kubernetes Secret `data:` value, a `*_B64` variable,
+//! `base64` output wrapped at 76 columns) is found by the `private-key-base64` rule on its
+//! first line; when that value runs to the end of its line, the [`PemState::Base64`] state
+//! removes the base64 lines that continue it.
 
 /// State carried from one line to the next.
 #[derive(Clone, Debug, Default)]
@@ -20,6 +32,12 @@ pub(crate) enum PemState {
         prefix_shape: Vec<u8>,
         /// Whether the placeholder was already written for this block.
         placed: bool,
+    },
+    /// After a line whose base64-encoded PEM value ran to its end: the value's next lines.
+    Base64 {
+        /// The length of the first continuation line (`base64` wraps every line but the last
+        /// at the same width); a shorter line is the last one.
+        width: Option<usize>,
     },
 }
 
@@ -51,6 +69,85 @@ fn trim_end(line: &[u8]) -> &[u8] {
     &line[..end]
 }
 
+/// [`trim_end`], also dropping colour codes (`ESC [ digits ; m`) at the end of the line.
+fn trim_end_ansi(line: &[u8]) -> &[u8] {
+    let mut line = trim_end(line);
+    while line.last() == Some(&b'm') {
+        let params = line[..line.len() - 1]
+            .iter()
+            .rev()
+            .take_while(|b| b.is_ascii_digit() || **b == b';')
+            .count();
+        let open = line.len() - 1 - params;
+        if open >= 2 && &line[open - 2..open] == b"\x1b[" {
+            line = trim_end(&line[..open - 2]);
+        } else {
+            break;
+        }
+    }
+    line
+}
+
+fn is_base64(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=')
+}
+
+/// The longest per-line prefix considered.
+const MAX_PREFIX: usize = 64;
+
+/// Whether `prefix` looks like a per-line prefix (a timestamp, a docker stream header, a trace
+/// mark, a colour code, a `[job]` tag) rather than text: see the module comment. `begin_prefix`
+/// is the BEGIN line's own prefix, whose letters are allowed.
+fn prefix_like(prefix: &[u8], begin_prefix: &[u8]) -> bool {
+    if prefix.len() > MAX_PREFIX {
+        return false;
+    }
+    let mut i = 0;
+    while i < prefix.len() {
+        let b = prefix[i];
+        if b == 0x1b && prefix.get(i + 1) == Some(&b'[') {
+            // A colour code: ESC [ parameters final-letter.
+            let params = prefix[i + 2..]
+                .iter()
+                .take_while(|b| b.is_ascii_digit() || **b == b';')
+                .count();
+            if prefix
+                .get(i + 2 + params)
+                .is_some_and(u8::is_ascii_alphabetic)
+            {
+                i += 3 + params;
+                continue;
+            }
+        }
+        let ok = b.is_ascii_digit()
+            || b <= b' '
+            || b >= 0x7f
+            || b"-:.,+[](){}|>#*/_@=~<'\"".contains(&b)
+            || b == b'T'
+            || b == b'Z'
+            || (b.is_ascii_alphabetic() && begin_prefix.contains(&b));
+        if !ok {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// The start of the END marker of `line` when only a prefix-like prefix comes before it.
+fn end_after_prefix(line: &[u8], begin_prefix: &[u8]) -> Option<usize> {
+    let pos = memchr::memmem::find(line, b"END ")?;
+    let mut start = pos;
+    if start > 0 && line[start - 1] == b' ' {
+        start -= 1;
+    }
+    while start > 0 && line[start - 1] == b'-' && pos - start < 6 {
+        start -= 1;
+    }
+    marker(line, start, b"END ")?;
+    prefix_like(&line[..start], begin_prefix).then_some(start)
+}
+
 /// Finds a dash marker such as `-----BEGIN ` or `---- BEGIN ` at `line[at..]`; returns its end.
 fn marker(line: &[u8], at: usize, word: &[u8]) -> Option<usize> {
     let rest = line.get(at..)?;
@@ -72,7 +169,7 @@ fn marker(line: &[u8], at: usize, word: &[u8]) -> Option<usize> {
 /// If `line` (without its newline) is a BEGIN line of a private key ending the line, returns
 /// the byte length of the prefix before the marker.
 pub(crate) fn begin_line(line: &[u8]) -> Option<usize> {
-    let line = trim_end(line);
+    let line = trim_end_ansi(line);
     if !(line.ends_with(b"PRIVATE KEY-----")
         || line.ends_with(b"PRIVATE KEY BLOCK-----")
         || line.ends_with(b"PRIVATE KEY ----")
@@ -111,7 +208,7 @@ pub(crate) fn open(line: &[u8], prefix_len: usize) -> PemState {
 
 /// Classifies one line (without its newline) inside a block with this prefix shape.
 pub(crate) fn classify(line: &[u8], prefix_shape: &[u8]) -> BodyLine {
-    let line = trim_end(line);
+    let line = trim_end_ansi(line);
     let same_prefix =
         line.len() >= prefix_shape.len() && shape(&line[..prefix_shape.len()]) == prefix_shape;
     if !line.is_empty() && shape(line) == trim_end(prefix_shape) {
@@ -144,15 +241,49 @@ pub(crate) fn classify(line: &[u8], prefix_shape: &[u8]) -> BodyLine {
         if is_header(rest) {
             return BodyLine::Keep;
         }
-        if rest.len() <= 128
-            && rest
-                .iter()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
-        {
+        if rest.len() <= 128 && rest.iter().all(|&b| is_base64(b)) {
             return BodyLine::Body(s, line.len());
         }
     }
+    // A prefix unlike the BEGIN line's (see the module comment).
+    if end_after_prefix(line, prefix_shape).is_some() {
+        return BodyLine::End;
+    }
+    let run = line.iter().rev().take_while(|&&b| is_base64(b)).count();
+    let s = line.len() - run;
+    if run <= 128 && prefix_like(&line[..s], prefix_shape) {
+        return if run == 0 {
+            BodyLine::Keep // a prefix alone: a blank line of the block
+        } else {
+            BodyLine::Body(s, line.len())
+        };
+    }
     BodyLine::NotBody
+}
+
+/// Classifies one line after a base64-encoded PEM value that ran to the end of its line:
+/// `Body` when it is the value's next line (base64 after a prefix-like prefix or an indent,
+/// no longer than `width` when set), else `NotBody`. A `Body` line ending in `=` padding or
+/// shorter than `width` is the value's last: the caller closes the block after it.
+pub(crate) fn classify_base64(line: &[u8], width: Option<usize>) -> BodyLine {
+    let line = trim_end_ansi(line);
+    let run = line.iter().rev().take_while(|&&b| is_base64(b)).count();
+    let s = line.len() - run;
+    if run == 0 || run > 128 || width.is_some_and(|w| run > w) || !prefix_like(&line[..s], b"") {
+        return BodyLine::NotBody;
+    }
+    // Padding only at the end.
+    let body = &line[s..];
+    let pad = body.iter().rev().take_while(|&&b| b == b'=').count();
+    if pad > 2 || body[..body.len() - pad].contains(&b'=') {
+        return BodyLine::NotBody;
+    }
+    BodyLine::Body(s, line.len())
+}
+
+/// Whether the base64 body `line[s..e]` (from [`classify_base64`]) ends the value.
+pub(crate) fn base64_last(line: &[u8], (s, e): (usize, usize), width: Option<usize>) -> bool {
+    line[..e].ends_with(b"=") || width.is_some_and(|w| e - s < w)
 }
 
 /// `Proc-Type: 4,ENCRYPTED`, `DEK-Info: ...`, `Version: ...`, `Comment: ...`.

@@ -119,6 +119,8 @@ pub(crate) struct Engine {
     pub labels: Vec<Label>,
     /// Index of the one-line PEM rule (its keyword also triggers the multi-line check).
     pub pem_rule: Option<usize>,
+    /// Index of the base64-encoded PEM rule (its value may continue on the next lines).
+    pub pem_base64_rule: Option<usize>,
     /// The longest match any rule or needle can produce (window overlap).
     pub max_match: usize,
     /// The gram index of the needles searched across line breaks (none without known values).
@@ -203,6 +205,7 @@ impl Engine {
             Prefilter::Automaton(_) => keywords.iter().map(String::len).collect(),
         };
         let pem_rule = rules.iter().position(|r| r.id == "private-key");
+        let pem_base64_rule = rules.iter().position(|r| r.id == "private-key-base64");
         let max_match = rules
             .iter()
             .map(|r| r.max_len)
@@ -221,6 +224,7 @@ impl Engine {
             rule_label,
             labels,
             pem_rule,
+            pem_base64_rule,
             max_match,
             wrap,
         })

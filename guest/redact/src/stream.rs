@@ -408,7 +408,7 @@ impl Redactor {
         let mut cur = 0;
         let mut i = 0;
         while cur < buf.len() {
-            let in_block = matches!(self.pem, PemState::Inside { .. });
+            let in_block = !matches!(self.pem, PemState::Outside);
             let ls = if in_block || every_line {
                 cur
             } else {
@@ -446,6 +446,9 @@ impl Redactor {
 
     /// A line inside a PEM block. Returns true when the line was consumed as body.
     fn block_line(&mut self, line: &[u8], has_newline: bool, out: &mut Vec<u8>) -> bool {
+        if let PemState::Base64 { width } = self.pem {
+            return self.base64_line(line, width);
+        }
         let PemState::Inside {
             prefix_shape,
             placed,
@@ -484,6 +487,46 @@ impl Redactor {
         }
     }
 
+    /// Whether one of `self.reds` is a base64-encoded PEM value running to the end of `line`
+    /// without its padding: the value goes on on the next lines.
+    fn base64_value_open(&self, line: &[u8]) -> bool {
+        let Some(label) = self
+            .engine
+            .pem_base64_rule
+            .map(|r| self.engine.rule_label[r])
+        else {
+            return false;
+        };
+        let mut end = line.len();
+        while end > 0 && matches!(line[end - 1], b' ' | b'\t' | b'\r') {
+            end -= 1;
+        }
+        self.reds
+            .iter()
+            .any(|r| r.label == label && r.end == end && line[..end].last() != Some(&b'='))
+    }
+
+    /// A line after a base64-encoded PEM value that ran to the end of its line: a line that
+    /// continues the value is removed whole. Returns true when the line was consumed.
+    fn base64_line(&mut self, line: &[u8], width: Option<usize>) -> bool {
+        let class = if line.len() > 4096 {
+            BodyLine::NotBody
+        } else {
+            pem::classify_base64(line, width)
+        };
+        let BodyLine::Body(s, e) = class else {
+            self.pem = PemState::Outside;
+            return false;
+        };
+        let width = width.or(Some(e - s));
+        self.pem = if pem::base64_last(line, (s, e), width) {
+            PemState::Outside
+        } else {
+            PemState::Base64 { width }
+        };
+        true
+    }
+
     /// One complete line (without its newline) with its prefilter and known-value events.
     fn line(&mut self, line: &[u8], events: &[(usize, Ev)], ls: usize, out: &mut Vec<u8>) {
         if line.len() > self.long_threshold() {
@@ -509,9 +552,12 @@ impl Redactor {
         self.engine
             .candidates(line, &mut self.rules, &self.known, &mut self.cands);
         resolve(&mut self.cands, (0, line.len()), &mut self.reds);
+        let base64_open = self.base64_value_open(line);
         self.emit(line, out);
         if pem_check && let Some(prefix) = pem::begin_line(line) {
             self.pem = pem::open(line, prefix);
+        } else if base64_open {
+            self.pem = PemState::Base64 { width: None };
         }
     }
 }

@@ -410,6 +410,59 @@ fn assignments() {
 }
 
 #[test]
+fn passwords_with_symbols_and_quotes() {
+    for (input, expected) in [
+        (
+            "DB_PASSWORD=p%4~x!#@Zq9",
+            "DB_PASSWORD=[REDACTED:password-assignment]",
+        ),
+        (
+            r#"DB_PASSWORD=ab"cd'ef!9"#,
+            "DB_PASSWORD=[REDACTED:password-assignment]",
+        ),
+        (
+            r#"+ export 'DB_PASSWORD=ab"cd#9'"#,
+            "+ export 'DB_PASSWORD=[REDACTED:password-assignment]'",
+        ),
+        (
+            r#"{"password":"ab\"cd\\ef~1","user":"app"}"#,
+            r#"{"password":"[REDACTED:password-assignment]","user":"app"}"#,
+        ),
+        (
+            r"export DB_PASSWORD='ab'\''cd%9'",
+            "export DB_PASSWORD='[REDACTED:password-assignment]'",
+        ),
+        (
+            "REDIS_PASSWORD: \"~!@#%^*()_+\" # from vault",
+            "REDIS_PASSWORD: \"[REDACTED:password-assignment]\" # from vault",
+        ),
+    ] {
+        assert_eq!(red(input), expected, "{input}");
+    }
+    // Separators still end a bare value.
+    assert_eq!(
+        red("password=abc123&user=app"),
+        "password=[REDACTED:password-assignment]&user=app"
+    );
+}
+
+#[test]
+fn passwords_inside_very_long_lines() {
+    let filler = "x=1 ".repeat(40_000); // 160 KB: processed in windows
+    for at in [0, 70_000, 159_990] {
+        let (head, tail) = filler.split_at(at);
+        let input = format!("{head} SMTP_PASSWORD=\"Q!w2#E4%r~\" {tail}\n");
+        let out = red(&input);
+        assert!(!out.contains("Q!w2#E4%r~"), "leaked at {at}");
+        assert!(out.contains("SMTP_PASSWORD=\"[REDACTED:password-assignment]\""));
+        assert_eq!(
+            out.len(),
+            input.len() - 10 + "[REDACTED:password-assignment]".len()
+        );
+    }
+}
+
+#[test]
 fn hashes_and_ids_survive() {
     for s in [
         "commit 3f786850e387550fdab836ed7e6dc881de23001b",

@@ -52,6 +52,28 @@ fn aws_secret_ok(_: &Captures<'_>, secret: &[u8]) -> bool {
     mixed_case_key(secret)
 }
 
+/// The base64 text holds `-----BEGIN ... PRIVATE KEY`: decoded from the group-aligned marker,
+/// its first 60 bytes name a private key (certificates and public keys stay readable).
+fn pem_base64_ok(caps: &Captures<'_>, secret: &[u8]) -> bool {
+    use base64::Engine as _;
+    let _ = caps;
+    let Some(at) = [&b"LS0tLS1CRUdJTi"[..], b"LS0tQkVHSU4g", b"LS0tLUJFR0lO"]
+        .iter()
+        .filter_map(|m| memchr::memmem::find(secret, m))
+        .min()
+    else {
+        return false;
+    };
+    let rest = &secret[at..];
+    let take = rest.len().min(80) / 4 * 4;
+    let Ok(head) = base64::engine::general_purpose::STANDARD.decode(&rest[..take]) else {
+        return false;
+    };
+    let begin = memchr::memmem::find(&head, b"BEGIN ").map_or(0, |p| p + 6);
+    let name_end = memchr::memmem::find(&head[begin..], b"-----").map_or(head.len(), |p| begin + p);
+    memchr::memmem::find(&head[begin..name_end], b"PRIVATE KEY").is_some()
+}
+
 fn value_ok(caps: &Captures<'_>, secret: &[u8]) -> bool {
     if is_placeholder(secret) || secret.starts_with(b"-----") {
         return false;
@@ -111,7 +133,10 @@ fn url_password_ok(_: &Captures<'_>, secret: &[u8]) -> bool {
     !(is_placeholder(secret) || printf_style || template)
 }
 
-const ASSIGN_VALUE: &str = r#"(?:"(?P<s>[^"\r\n]+)"|'(?P<s2>[^'\r\n]+)'|(?P<s3>[^\s"'`;,&<>]+))"#;
+/// A value: double-quoted (with backslash escapes), single-quoted (with the shell's `'\''`),
+/// or bare up to a blank or separator; a quote inside a bare value (`PASSWORD=ab"cd`) does not
+/// end it when the value goes on after it.
+const ASSIGN_VALUE: &str = r#"(?:"(?P<s>(?:[^"\\\r\n]|\\[^\r\n])+)"|'(?P<s2>[^'\r\n]+(?:'\\''[^'\r\n]*)*)'|(?P<s3>[^\s"'`;,&<>]+(?:["'`]+[^\s"'`;,&<>]+)*))"#;
 /// What can follow a key (which ends with one of its rule's keywords): the first byte of
 /// [`ASSIGN_SEP`] and of the `authorization` separator.
 const AFTER_KEY: &[u8] = b"\"' \t:=";
@@ -165,6 +190,17 @@ fn defs() -> Vec<Def> {
         token("jwt", &["eyj"], r"(?-u:\b)(?P<s>eyJ[A-Za-z0-9_\-]{5,}\.eyJ[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]*)", 14400),
         // PEM private key written on one line: JSON `\n`-escaped, or lines joined by spaces.
         token("private-key", &["private key"], r#"-{4,5} ?BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)? ?-{4,5}(?P<s>[^"\r\n]{16,}?)(?:-{4,5} ?END |"|$)"#, 16384),
+        // A whole PEM private key base64-encoded (Kubernetes Secret `data:`, `*_B64`, `base64`
+        // output): `-----BEGIN ` encoded at each of the three byte offsets, group-aligned.
+        Def {
+            validate: Some(pem_base64_ok),
+            ..token(
+                "private-key-base64",
+                &["ls0tls1crudjti", "ls0tqkvhsu4g", "ls0tlujfr0lo"],
+                r"(?P<s>[A-Za-z0-9+/]*(?:LS0tLS1CRUdJTi|LS0tQkVHSU4g|LS0tLUJFR0lO)[A-Za-z0-9+/]*={0,2})",
+                16384,
+            )
+        },
         // Context rules.
         Def {
             id: "authorization-header",

@@ -68,7 +68,13 @@ pub fn is_placeholder(value: &[u8]) -> bool {
         return true;
     }
     if !v.iter().any(u8::is_ascii_alphanumeric) && v.iter().all(u8::is_ascii) {
-        return true; // `***`, `'}'`, `...`
+        // `***`, `'}'`, `...`, `-----`; but `~!@#%^*()_+` is a password of symbols.
+        let mut distinct = v.to_vec();
+        distinct.sort_unstable();
+        distinct.dedup();
+        if v.len() < 6 || distinct.len() <= 2 {
+            return true;
+        }
     }
     if v[0] == b'$' || v.starts_with(b"%") && v.ends_with(b"%") {
         return true;
@@ -110,7 +116,12 @@ pub fn is_placeholder(value: &[u8]) -> bool {
         b"not set",
         b"****",
     ];
-    if WORDS.contains(&lower.as_slice()) {
+    // `"token":null}]}`: a bare JSON value runs into the closing brackets.
+    let mut word = lower.as_slice();
+    while let [rest @ .., b')' | b']' | b'}' | b',' | b'"'] = word {
+        word = rest;
+    }
+    if WORDS.contains(&lower.as_slice()) || WORDS.contains(&word) {
         return true;
     }
     lower.starts_with(b"[redacted")
