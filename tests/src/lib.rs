@@ -3,6 +3,7 @@
 //! receiver on 127.0.0.1 that records what arrived. A failing assertion prints the command,
 //! its directory, status, stdout and stderr, so each test stays a few lines of intent.
 
+pub mod adversarial;
 pub mod proxy;
 pub mod receiver;
 pub mod tls;
