@@ -7,9 +7,10 @@
 //! whatever the cuts, and memory stays bounded whatever the line lengths.
 //!
 //! The stages, one module each, in the order bytes flow through them:
-//! 1. `utf8`: lossy UTF-8 decoding (U+FFFD, like `String::from_utf8_lossy`);
-//! 2. `scan`: NUL removal and escape-sequence stripping (with the `ansi` state machine);
-//! 3. `lines`: carriage-return collapse and GitLab section headers (with `section`).
+//! 1. `docker`: removal of Docker's multiplexed-stream frame headers;
+//! 2. `utf8`: lossy UTF-8 decoding (U+FFFD, like `String::from_utf8_lossy`);
+//! 3. `scan`: NUL removal and escape-sequence stripping (with the `ansi` state machine);
+//! 4. `lines`: carriage-return collapse and GitLab section headers (with `section`).
 //!
 //! ```
 //! use exlogare_logclean::{normalize_all, Options};
@@ -21,11 +22,13 @@
 #![warn(missing_docs)]
 
 mod ansi;
+mod docker;
 mod lines;
 mod scan;
 mod section;
 mod utf8;
 
+use docker::DockerFrames;
 use lines::Lines;
 use scan::Scanner;
 use utf8::Utf8Decoder;
@@ -68,6 +71,8 @@ pub struct Stats {
     pub nul_bytes: u64,
     /// Escape sequences removed (0 when `strip_ansi` is off).
     pub ansi_sequences: u64,
+    /// Docker multiplexed-stream frame headers removed (8 bytes each).
+    pub docker_headers: u64,
 }
 
 /// A streaming log normaliser: feed it raw chunks, get clean UTF-8 text.
@@ -78,6 +83,7 @@ pub struct Stats {
 /// only while a `\r` may still redraw it, and never beyond the line cap.
 #[derive(Debug)]
 pub struct Normalizer {
+    docker: DockerFrames,
     decoder: Utf8Decoder,
     scanner: Scanner,
     bytes_in: u64,
@@ -99,6 +105,7 @@ impl Normalizer {
             cap,
         );
         Normalizer {
+            docker: DockerFrames::default(),
             decoder: Utf8Decoder::default(),
             scanner: Scanner::new(options.strip_ansi, lines),
             bytes_in: 0,
@@ -110,17 +117,28 @@ impl Normalizer {
         self.bytes_in += chunk.len() as u64;
         out.reserve(chunk.len());
         let Normalizer {
-            decoder, scanner, ..
+            docker,
+            decoder,
+            scanner,
+            ..
         } = self;
-        decoder.feed(chunk, &mut |text| scanner.scan(text, out));
+        docker.feed(chunk, &mut |bytes| {
+            decoder.feed(bytes, &mut |text| scanner.scan(text, out));
+        });
     }
 
     /// Ends the input; appends the rest of the text to `out`. The normaliser can then be fed a
     /// new stream (its stats keep adding up).
     pub fn finish(&mut self, out: &mut Vec<u8>) {
         let Normalizer {
-            decoder, scanner, ..
+            docker,
+            decoder,
+            scanner,
+            ..
         } = self;
+        docker.finish(&mut |bytes| {
+            decoder.feed(bytes, &mut |text| scanner.scan(text, out));
+        });
         decoder.finish(&mut |text| scanner.scan(text, out));
         scanner.finish(out);
     }
@@ -132,6 +150,7 @@ impl Normalizer {
             invalid_utf8_bytes: self.decoder.invalid_bytes(),
             nul_bytes: self.scanner.nul_bytes,
             ansi_sequences: self.scanner.ansi_sequences,
+            docker_headers: self.docker.headers,
         }
     }
 }

@@ -67,7 +67,7 @@ fn github_tokens_with_checksum() {
     );
     assert_eq!(
         red(&format!("t={fg}")),
-        "t=github_pat_[REDACTED:github-fine-grained-pat]"
+        "t=[REDACTED:github-fine-grained-pat]"
     );
 }
 
@@ -141,7 +141,7 @@ fn gitlab_tokens() {
     );
     assert_eq!(
         red("--registration-token GR1348941AbCdEfGhIjKlMnOpQrSt"),
-        "--registration-token GR1348941[REDACTED:gitlab-runner-registration-token]"
+        "--registration-token [REDACTED:gitlab-runner-registration-token]"
     );
     same("glpat-short");
     same("see the glpat- docs");
@@ -194,11 +194,11 @@ fn slack_stripe_google_others() {
     );
     assert_eq!(
         red("sk_live_4eC39HqLyjWDarjtT1zdp7dc"),
-        "sk_live_[REDACTED:stripe-key]"
+        "[REDACTED:stripe-key]"
     );
     assert_eq!(
         red("rk_test_4eC39HqLyjWDarjtT1zdp7dc"),
-        "rk_test_[REDACTED:stripe-key]"
+        "[REDACTED:stripe-key]"
     );
     assert_eq!(
         red("key=AIzaSyA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q"),
@@ -227,7 +227,7 @@ fn slack_stripe_google_others() {
         red(
             "x sk-ant-api03-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789_-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789AbCdEfGhIjKlMnOpQrStUvWxAA"
         ),
-        "x sk-ant-[REDACTED:anthropic-api-key]"
+        "x [REDACTED:anthropic-api-key]"
     );
     let key =
         "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
@@ -444,6 +444,54 @@ fn passwords_with_symbols_and_quotes() {
         red("password=abc123&user=app"),
         "password=[REDACTED:password-assignment]&user=app"
     );
+}
+
+#[test]
+fn secret_named_hex_values_the_name_decides() {
+    let hex40 = "b3575489d132bb43a882d71df01ad8d01737dc19";
+    let hex64 = "5c8c6c51936591521a106ee1779bec8e22980aebf73f8ea2f9d840d56c77b4cb";
+    for input in [
+        format!("--set secrets.hmac_key={hex40} --namespace ci"),
+        format!("#7 [4/9] ENV APP_KEY={hex40}"),
+        format!("HMAC_KEY='{hex64}'"),
+        format!("export SIGNING_SECRET={hex64}"),
+        format!("API_KEY: {hex40}"),
+        format!("\"session_secret\": \"{hex64}\","),
+    ] {
+        let out = red(&input);
+        assert!(!out.contains(&hex40[..12]) && !out.contains(&hex64[..12]), "{input} -> {out}");
+    }
+    for input in [
+        format!("CACHE_KEY={hex40}"),
+        format!("GPG_KEY={hex40}"),
+        format!("commit {hex40}"),
+        format!("IMAGE_SHA={hex64}"),
+        format!("digest: sha256:{hex64}"),
+        "primary_key: id".to_string(),
+        format!("sort_key={hex40}"),
+    ] {
+        same(&input);
+    }
+}
+
+#[test]
+fn mysql_password_flags_and_xml_elements() {
+    assert_eq!(
+        red("$ mysql -uroot -p'5(KdHg)b3rGKY42)^~sQ' -e 'show databases'"),
+        "$ mysql -uroot -p'[REDACTED:mysql-password-flag]' -e 'show databases'"
+    );
+    assert_eq!(
+        red("mysqldump -h db -P3306 -u app -pS3cr3t!x app > dump.sql"),
+        "mysqldump -h db -P3306 -u app -p[REDACTED:mysql-password-flag] app > dump.sql"
+    );
+    same("mysql -h db -P3306 -uroot -p$MYSQL_ROOT_PASSWORD");
+    same("mysql -h db -P 3306 -uroot -p");
+    assert_eq!(
+        red("[DEBUG] settings.xml server nexus: <password>GXj8GT6w*nC$\"g</password>"),
+        "[DEBUG] settings.xml server nexus: <password>[REDACTED:xml-secret-element]</password>"
+    );
+    same("<password>${env.NEXUS_PASSWORD}</password>");
+    same("<password>****</password>");
 }
 
 #[test]

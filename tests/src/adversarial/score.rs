@@ -183,14 +183,24 @@ fn missing(corpus: &Corpus, out: &[u8]) -> (usize, usize) {
         if i > 0 && !piece.is_empty() {
             // After a redaction: jump to where this piece's start is found again.
             let probe = &piece[..piece.len().min(16)];
-            let end = input.len().min(pos + 256 * 1024);
+            let end = input.len().min(pos + 32 * 1024);
             if let Some(at) = memchr::memmem::find(&input[pos..end], probe) {
                 pos += at;
             }
         }
-        for &b in piece.iter() {
+        for (j, &b) in piece.iter().enumerate() {
             let end = input.len().min(pos + 64);
             if let Some(at) = memchr::memchr(b, &input[pos..end]) {
+                matched[pos + at] = true;
+                pos += at + 1;
+                continue;
+            }
+            // Further on (lines removed without a placeholder between): find the next bytes.
+            let probe = &piece[j..piece.len().min(j + 16)];
+            let end = input.len().min(pos + 4096);
+            if probe.len() >= 8
+                && let Some(at) = memchr::memmem::find(&input[pos..end], probe)
+            {
                 matched[pos + at] = true;
                 pos += at + 1;
             }

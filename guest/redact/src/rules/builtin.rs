@@ -111,7 +111,61 @@ fn value_ok(caps: &Captures<'_>, secret: &[u8]) -> bool {
 
 fn secret_value_ok(caps: &Captures<'_>, secret: &[u8]) -> bool {
     // Tokens and keys are long; short words after `token:` are prose (`Unexpected token: punc`).
-    secret.len() >= 8 && value_ok(caps, secret)
+    if secret.len() < 8 || !value_ok(caps, secret) {
+        return false;
+    }
+    let key = caps
+        .name("key")
+        .map(|k| k.as_bytes().to_ascii_lowercase())
+        .unwrap_or_default();
+    !generic_key(&key) || generic_key_value_ok(&key, secret)
+}
+
+/// `<anything>_key` names that are not one of the known secret key names (`api_key`,
+/// `signing_key`...): `APP_KEY`, `HMAC_KEY`, but also `CACHE_KEY`.
+fn generic_key(key: &[u8]) -> bool {
+    const NAMED: &[&[u8]] = &[
+        b"api", b"access", b"private", b"secret", b"signing", b"account", b"master", b"encryption",
+        b"auth",
+    ];
+    let Some(stem) = key.strip_suffix(b"key") else {
+        return false;
+    };
+    let stem = stem.strip_suffix(b"_").or(stem.strip_suffix(b"-")).or(stem.strip_suffix(b".")).unwrap_or(stem);
+    !NAMED.iter().any(|n| stem.ends_with(n))
+}
+
+/// Under a generic `_key` name the value must look like key material, and the name must not
+/// be one of the many keys that are identifiers (cache, primary, sort, partition, GPG key ids).
+fn generic_key_value_ok(key: &[u8], secret: &[u8]) -> bool {
+    const NOT_SECRET: &[&[u8]] = &[
+        b"cache", b"public", b"pub", b"primary", b"foreign", b"sort", b"partition", b"object",
+        b"file", b"group", b"row", b"idempotency", b"lookup", b"index", b"hash", b"route",
+        b"translation", b"i18n", b"locale", b"gpg", b"pgp", b"gnupg", b"ssh_host", b"host",
+        b"map", b"dict", b"label", b"cursor", b"dedup", b"s3", b"bucket", b"issue", b"jira",
+    ];
+    let stem = &key[..key.len() - 3];
+    let last = stem
+        .split(|b| matches!(b, b'_' | b'-' | b'.'))
+        .rfind(|p| !p.is_empty())
+        .unwrap_or_default();
+    if NOT_SECRET.contains(&last) || key.starts_with(b"ssh_public") || key.contains(&b' ') {
+        return false;
+    }
+    secret.len() >= 16
+        && secret.iter().any(u8::is_ascii_digit)
+        && secret.iter().any(u8::is_ascii_alphabetic)
+        && secret.iter().all(|b| b.is_ascii_graphic())
+}
+
+/// `mysql -p'...'`: anything but a placeholder (`-p$MYSQL_PASSWORD`, `-p${PW}`).
+fn flag_value_ok(_: &Captures<'_>, secret: &[u8]) -> bool {
+    !is_placeholder(secret)
+}
+
+/// `<password>...</password>`: anything but a placeholder (`${env.PW}`, `****`).
+fn xml_value_ok(_: &Captures<'_>, secret: &[u8]) -> bool {
+    !is_placeholder(secret) && !secret.starts_with(b"${")
 }
 
 fn auth_value_ok(caps: &Captures<'_>, secret: &[u8]) -> bool {
@@ -150,11 +204,11 @@ fn defs() -> Vec<Def> {
         Def { validate: Some(crc_ok), ..token("github-user-token", &["ghu_"], r"(?-u:\b)ghu_(?P<s>[A-Za-z0-9]{36})(?-u:\b)", 40) },
         Def { validate: Some(crc_ok), ..token("github-app-token", &["ghs_"], r"(?-u:\b)ghs_(?P<s>[A-Za-z0-9]{36})(?-u:\b)", 40) },
         Def { validate: Some(crc_ok), ..token("github-refresh-token", &["ghr_"], r"(?-u:\b)ghr_(?P<s>[A-Za-z0-9]{36})(?-u:\b)", 40) },
-        token("github-fine-grained-pat", &["github_pat_"], r"(?-u:\b)github_pat_(?P<s>[A-Za-z0-9_]{60,})", 140),
+        token("github-fine-grained-pat", &["github_pat_"], r"(?-u:\b)(?P<s>github_pat_[A-Za-z0-9_]{60,})", 140),
         // npm: same checksum scheme as GitHub.
         Def { validate: Some(crc_ok), ..token("npm-token", &["npm_"], r"(?-u:\b)npm_(?P<s>[A-Za-z0-9]{36})(?-u:\b)", 40) },
         // GitLab: old 20-character and new routable forms (`<payload>.<version>.<crc>`).
-        token("gitlab-runner-registration-token", &["gr1348941"], r"(?-u:\b)GR1348941(?P<s>[A-Za-z0-9_\-]{20,})", 80),
+        token("gitlab-runner-registration-token", &["gr1348941"], r"(?-u:\b)(?P<s>GR1348941[A-Za-z0-9_\-]{20,})", 80),
         // AWS
         token("aws-access-key-id", &["akia", "asia"],
             r"(?-u:\b)(?:AKIA|ASIA)(?P<s>[A-Z2-7]{16})(?-u:\b)", 20),
@@ -168,7 +222,7 @@ fn defs() -> Vec<Def> {
         token("slack-app-token", &["xapp-"], r"(?-u:\b)xapp-(?P<s>[0-9]-[A-Za-z0-9\-]{20,})", 260),
         token("slack-webhook", &["hooks.slack.com"], r"hooks\.slack\.com/(?:services|workflows|triggers)/(?P<s>[A-Za-z0-9+/_\-]{20,})", 300),
         // Stripe
-        token("stripe-key", &["sk_live_", "rk_live_", "sk_test_", "rk_test_"], r"(?-u:\b)[sr]k_(?:live|test)_(?P<s>[0-9A-Za-z]{10,})", 260),
+        token("stripe-key", &["sk_live_", "rk_live_", "sk_test_", "rk_test_"], r"(?-u:\b)(?P<s>[sr]k_(?:live|test)_[0-9A-Za-z]{10,})", 260),
         token("stripe-webhook-secret", &["whsec_"], r"(?-u:\b)whsec_(?P<s>[0-9A-Za-z+/]{24,})", 110),
         // Google
         token("google-api-key", &["aiza"], r"(?-u:\b)AIza(?P<s>[0-9A-Za-z_\-]{35})", 40),
@@ -179,7 +233,7 @@ fn defs() -> Vec<Def> {
         // Docker Hub
         token("dockerhub-pat", &["dckr_pat_", "dckr_oat_"], r"(?-u:\b)dckr_(?:pat|oat)_(?P<s>[A-Za-z0-9_\-]{20,})", 110),
         // Anthropic before OpenAI: both start with `sk-`.
-        token("anthropic-api-key", &["sk-ant-"], r"(?-u:\b)sk-ant-(?P<s>[a-z]{2,10}[0-9]{2}-[A-Za-z0-9_\-]{20,})", 320),
+        token("anthropic-api-key", &["sk-ant-"], r"(?-u:\b)(?P<s>sk-ant-[a-z]{2,10}[0-9]{2}-[A-Za-z0-9_\-]{20,})", 320),
         token("openai-api-key", &["sk-proj-", "sk-svcacct-", "sk-admin-"], r"(?-u:\b)sk-(?:proj|svcacct|admin)-(?P<s>[A-Za-z0-9_\-]{40,})", 420),
         token("openai-api-key", &["t3blbkfj"], r"(?-u:\b)sk-(?P<s>[A-Za-z0-9_\-]{16,}T3BlbkFJ[A-Za-z0-9_\-]{16,})", 420),
         // Azure
@@ -202,6 +256,26 @@ fn defs() -> Vec<Def> {
             )
         },
         // Context rules.
+        Def {
+            id: "mysql-password-flag",
+            keywords: vec!["mysql", "mariadb"],
+            pattern: r#"(?i)(?:^|[^A-Za-z0-9_\-])(?:mysql|mysqldump|mysqladmin|mariadb|mariadb-dump)(?:[ \t]+[^\s]+)*?[ \t]+(?-i:-p)(?:'(?P<s2>[^'\r\n]+)'|"(?P<s>[^"\r\n]+)"|(?P<s3>[^\s'"]+))"#.to_string(),
+            tier: Tier::Context,
+            validate: Some(flag_value_ok),
+            max_len: 4200,
+            needs: None,
+            after_keyword: None,
+        },
+        Def {
+            id: "xml-secret-element",
+            keywords: vec!["password>", "passwd>", "passphrase>", "secret>", "token>"],
+            pattern: r#"(?i)<(?P<key>[A-Za-z0-9_:.\-]{0,40}(?:password|passwd|passphrase|secret|token))>(?P<s>[^<\r\n]+)</"#.to_string(),
+            tier: Tier::Context,
+            validate: Some(xml_value_ok),
+            max_len: 4200,
+            needs: None,
+            after_keyword: None,
+        },
         Def {
             id: "authorization-header",
             keywords: vec!["authorization"],
@@ -251,7 +325,7 @@ fn defs() -> Vec<Def> {
 /// separator, and a value (quoted or bare).
 fn assignment_defs() -> Vec<(String, &'static str, Vec<&'static str>, Validator)> {
     let pw = r"(?:password|passwd|passphrase|pwd)";
-    let secret = r"(?:secret|token|api[_\-.]?key|access[_\-.]?key|private[_\-.]?key|secret[_\-.]?key|signing[_\-.]?key|account[_\-.]?key|master[_\-.]?key|encryption[_\-.]?key|auth[_\-.]?key|client[_\-.]?secret)";
+    let secret = r"(?:secret|token|api[_\-.]?key|access[_\-.]?key|private[_\-.]?key|secret[_\-.]?key|signing[_\-.]?key|account[_\-.]?key|master[_\-.]?key|encryption[_\-.]?key|auth[_\-.]?key|client[_\-.]?secret|[_\-.]key)";
     let build = |word: &str| {
         format!(
             r#"(?i)(?:^|[^A-Za-z0-9_.\-])(?P<key>[A-Za-z0-9_.\-]{{0,64}}?{word}){ASSIGN_SEP}{ASSIGN_VALUE}"#
