@@ -45,8 +45,26 @@ fn adversarial_corpus_meets_the_redaction_targets() {
         s.table()
     );
     assert!(s.overall.planted > 500, "the corpus is too small to score");
-    assert_eq!(s.known.recall(), 1.0, "a known value leaked:\n{}", s.table());
-    assert!(s.overall.recall() >= 0.995, "overall recall below 99.5%:\n{}", s.table());
-    assert_eq!(s.keep_rate(), 1.0, "a must-keep token was changed:\n{}", s.table());
-    assert!(s.collateral_share() <= 0.02, "collateral above 2%:\n{}", s.table());
+    assert_eq!(
+        s.known.recall(),
+        1.0,
+        "a known value leaked:\n{}",
+        s.table()
+    );
+    assert!(
+        s.overall.recall() >= 0.995,
+        "overall recall below 99.5%:\n{}",
+        s.table()
+    );
+    assert_eq!(
+        s.keep_rate(),
+        1.0,
+        "a must-keep token was changed:\n{}",
+        s.table()
+    );
+    assert!(
+        s.collateral_share() <= 0.02,
+        "collateral above 2%:\n{}",
+        s.table()
+    );
 }

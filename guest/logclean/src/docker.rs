@@ -231,7 +231,11 @@ mod tests {
         let want: String = payloads.concat();
         for step in 1..12 {
             let cuts: Vec<usize> = (step..input.len()).step_by(step).collect();
-            assert_eq!(String::from_utf8_lossy(&run(&input, &cuts)), want, "step {step}");
+            assert_eq!(
+                String::from_utf8_lossy(&run(&input, &cuts)),
+                want,
+                "step {step}"
+            );
         }
     }
 

@@ -69,9 +69,13 @@ fn trim_end(line: &[u8]) -> &[u8] {
     &line[..end]
 }
 
-/// [`trim_end`], also dropping colour codes (`ESC [ digits ; m`) at the end of the line.
-fn trim_end_ansi(line: &[u8]) -> &[u8] {
+/// [`trim_end`], also dropping colour codes (`ESC [ digits ; m`) and non-ASCII bytes (such as
+/// the U+FFFD left by invalid UTF-8) at the end of the line.
+pub(crate) fn trim_end_ansi(line: &[u8]) -> &[u8] {
     let mut line = trim_end(line);
+    while let Some(n) = line.iter().rev().position(|&b| b < 0x80).filter(|&n| n > 0) {
+        line = trim_end(&line[..line.len() - n]);
+    }
     while line.last() == Some(&b'm') {
         let params = line[..line.len() - 1]
             .iter()

@@ -497,10 +497,7 @@ impl Redactor {
         else {
             return false;
         };
-        let mut end = line.len();
-        while end > 0 && matches!(line[end - 1], b' ' | b'\t' | b'\r') {
-            end -= 1;
-        }
+        let end = pem::trim_end_ansi(line).len();
         self.reds
             .iter()
             .any(|r| r.label == label && r.end == end && line[..end].last() != Some(&b'='))

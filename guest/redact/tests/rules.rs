@@ -439,6 +439,13 @@ fn passwords_with_symbols_and_quotes() {
     ] {
         assert_eq!(red(input), expected, "{input}");
     }
+    assert_eq!(
+        red("Login succeeded for user ci with passwd Vh1dDg@=6l79lU*"),
+        "Login succeeded for user ci with passwd [REDACTED:password-assignment]"
+    );
+    same("FATAL: password authentication failed for user \"app\"");
+    same("Enter password for new role:");
+    same("the password is incorrect");
     // Separators still end a bare value.
     assert_eq!(
         red("password=abc123&user=app"),
@@ -459,7 +466,10 @@ fn secret_named_hex_values_the_name_decides() {
         format!("\"session_secret\": \"{hex64}\","),
     ] {
         let out = red(&input);
-        assert!(!out.contains(&hex40[..12]) && !out.contains(&hex64[..12]), "{input} -> {out}");
+        assert!(
+            !out.contains(&hex40[..12]) && !out.contains(&hex64[..12]),
+            "{input} -> {out}"
+        );
     }
     for input in [
         format!("CACHE_KEY={hex40}"),

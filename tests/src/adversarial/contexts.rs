@@ -99,18 +99,11 @@ impl Context {
         )
     }
 
-    /// Whether the corpus shows `kind` (of this `variant`) in this context. Wrapping is the
-    /// promise for known values (any encoding) and for base64-encoded keys on one line; an
-    /// unknown token broken across lines is not recognisable as one.
-    pub fn applies(self, kind: Kind, variant: &str) -> bool {
-        if !self.wraps() {
-            return true;
-        }
-        match kind {
-            Kind::Known => true,
-            Kind::PrivateKey => variant.ends_with("k8s-data") || variant.ends_with("env-b64"),
-            _ => false,
-        }
+    /// Whether the corpus shows `kind` in this context. Wrapping is the promise for known
+    /// values (in any encoding): an unknown secret broken across lines at an arbitrary point
+    /// (a token, a base64 blob cut inside its `-----BEGIN` marker) is not recognisable as one.
+    pub fn applies(self, kind: Kind) -> bool {
+        !self.wraps() || kind == Kind::Known
     }
 }
 
@@ -145,7 +138,12 @@ fn longest_secret(line: &Segs) -> Option<(usize, usize)> {
 
 /// Breaks `line` at `breaks` (offsets), inserting `junk(i)` there; junk inside the secret
 /// span is part of the secret.
-fn break_at(line: &Segs, span: (usize, usize), breaks: &[usize], junk: impl Fn(usize) -> Vec<u8>) -> Segs {
+fn break_at(
+    line: &Segs,
+    span: (usize, usize),
+    breaks: &[usize],
+    junk: impl Fn(usize) -> Vec<u8>,
+) -> Segs {
     let inside: Vec<(usize, Vec<u8>)> = breaks
         .iter()
         .enumerate()
@@ -245,7 +243,11 @@ pub fn apply(ctx: Context, lines: &[Segs], rng: &mut Rng) -> Segs {
             for (i, line) in lines.iter_mut().enumerate() {
                 let n = rng.range(1, 9);
                 let frac = rng.string(b"0123456789", n);
-                let mut s = Segs::of_text(format!("2024-05-01T10:{:02}:{:02}.{frac}Z ", i / 60 % 60, i % 60));
+                let mut s = Segs::of_text(format!(
+                    "2024-05-01T10:{:02}:{:02}.{frac}Z ",
+                    i / 60 % 60,
+                    i % 60
+                ));
                 s.extend(line);
                 *line = s;
             }
@@ -285,7 +287,11 @@ pub fn apply(ctx: Context, lines: &[Segs], rng: &mut Rng) -> Segs {
         }
         (Context::CarriageReturn, _) => {
             let mut s = Segs::new();
-            s.noise(format!("Progress {}%\rProgress {}%\r", rng.range(1, 40), rng.range(41, 99)));
+            s.noise(format!(
+                "Progress {}%\rProgress {}%\r",
+                rng.range(1, 40),
+                rng.range(41, 99)
+            ));
             s.extend(&lines[main]);
             lines[main] = s;
         }
@@ -295,7 +301,11 @@ pub fn apply(ctx: Context, lines: &[Segs], rng: &mut Rng) -> Segs {
                 .insert_as(Role::Noise, &[(s, b"\xff\xfe".to_vec())]);
         }
         (Context::Nul, Some((s, e))) => {
-            let inside = if e - s >= 2 { s + 1 + rng.below(e - s - 1) } else { e };
+            let inside = if e - s >= 2 {
+                s + 1 + rng.below(e - s - 1)
+            } else {
+                e
+            };
             lines[main] = lines[main]
                 .insert_as(Role::Noise, &[(inside, b"\0".to_vec())])
                 .insert_as(Role::Noise, &[(s, b"\0\0".to_vec())]);
@@ -305,6 +315,15 @@ pub fn apply(ctx: Context, lines: &[Segs], rng: &mut Rng) -> Segs {
             let after = rng.range(1_000, 50_000);
             let filler = |n: usize| "k=v ".repeat(n / 4);
             let mut s = Segs::of_text(filler(before));
+            if lines.len() > 1 {
+                // Several lines in one long line: JSON-escaped, as a logged JSON object holds them.
+                let joined = join(&lines);
+                let escaped =
+                    joined.map(|_, b| String::from_utf8_lossy(b).replace('\n', "\\n").into_bytes());
+                s.text("{\"private_key\": \"").extend(&escaped).text("\"}");
+                s.text(format!(" {}", filler(after)));
+                return join(&[s]);
+            }
             s.extend(&lines[main]);
             s.text(format!(" {}", filler(after)));
             lines[main] = s;
@@ -349,7 +368,12 @@ mod tests {
         let mut rng = Rng::new(2);
         let lines = vec![Segs::of_text("a"), Segs::of_text("b")];
         let ts = apply(Context::Timestamp, &lines, &mut rng).bytes();
-        assert_eq!(String::from_utf8_lossy(&ts).matches("2024-05-01T10:").count(), 2);
+        assert_eq!(
+            String::from_utf8_lossy(&ts)
+                .matches("2024-05-01T10:")
+                .count(),
+            2
+        );
         let docker = apply(Context::Docker, &lines, &mut rng).bytes();
         assert_eq!(&docker[..9], b"\x01\0\0\0\0\0\0\x02a");
     }

@@ -157,11 +157,17 @@ pub fn known(rng: &mut Rng, name: &str, style: &str, form: Form) -> Core {
     let (line, template) = match form {
         Form::Raw => {
             const T: [(&str, &str); 6] = [
-                ("Connecting to postgres://db:5432/app as app with password ", ""),
+                (
+                    "Connecting to postgres://db:5432/app as app with password ",
+                    "",
+                ),
                 ("  secret value: ", " (from vault)"),
                 ("Using credentials ci/", " for the upload"),
                 ("[DEBUG]   (f) value = ", ""),
-                ("curl: (22) The requested URL returned error: 401 for key ", ""),
+                (
+                    "curl: (22) The requested URL returned error: 401 for key ",
+                    "",
+                ),
                 ("deploy: signing release with ", " ... failed"),
             ];
             let i = rng.below(T.len());
@@ -188,7 +194,10 @@ pub fn known(rng: &mut Rng, name: &str, style: &str, form: Form) -> Core {
         Form::Url => {
             let enc = encode::url(&value);
             const T: [(&str, &str); 3] = [
-                ("remote: https://ci-bot:", "@gitlab.example.com/acme/app.git"),
+                (
+                    "remote: https://ci-bot:",
+                    "@gitlab.example.com/acme/app.git",
+                ),
                 ("GET /callback?state=ok&password=", "&next=%2Fhome HTTP/1.1"),
                 (
                     "fatal: unable to access 'https://deploy:",
@@ -283,16 +292,29 @@ pub fn private_key(rng: &mut Rng, key_type: &str, b64_style: Option<&str>) -> Co
 pub fn basic_auth(rng: &mut Rng) -> Core {
     let n = rng.range(3, 8);
     let user = format!("svc-{}", rng.string(ALNUM, n));
-    let style = if rng.below(2) == 0 { "symbols" } else { "alnum" };
+    let style = if rng.below(2) == 0 {
+        "symbols"
+    } else {
+        "alnum"
+    };
     let pass = known_value(rng, style);
     let blob = encode::b64(format!("{user}:{pass}").as_bytes());
     let header = *rng.pick(&["Authorization", "authorization", "AUTHORIZATION"]);
     let templates = [
         (format!("{header}: Basic "), String::new()),
-        (format!("\"{}\": \"Basic ", header.to_ascii_lowercase()), "\",".to_string()),
-        (format!("curl -sS -H '{header}: Basic "), "' https://nexus.example.com/service/rest/v1/status".to_string()),
+        (
+            format!("\"{}\": \"Basic ", header.to_ascii_lowercase()),
+            "\",".to_string(),
+        ),
+        (
+            format!("curl -sS -H '{header}: Basic "),
+            "' https://nexus.example.com/service/rest/v1/status".to_string(),
+        ),
         ("proxy-authorization: Basic ".to_string(), String::new()),
-        (format!("{{'{header}': 'Basic "), "', 'Accept': '*/*'}".to_string()),
+        (
+            format!("{{'{header}': 'Basic "),
+            "', 'Accept': '*/*'}".to_string(),
+        ),
     ];
     let i = rng.below(templates.len());
     let (before, after) = &templates[i];
@@ -327,7 +349,10 @@ pub fn named_hex(rng: &mut Rng) -> Core {
         (format!("export {name}="), String::new()),
         (format!("{name}: "), String::new()),
         (format!("{name}=\""), "\"".to_string()),
-        (format!("--set secrets.{lower}="), " --namespace ci".to_string()),
+        (
+            format!("--set secrets.{lower}="),
+            " --namespace ci".to_string(),
+        ),
         (format!("{lower} = \""), "\"".to_string()),
         (format!("\"{lower}\": \""), "\",".to_string()),
         (format!("#7 [4/9] ENV {name}="), String::new()),
@@ -354,14 +379,46 @@ pub fn password(rng: &mut Rng) -> Core {
     let i = rng.below(9);
     let (before, secret, after) = match i {
         0 => ("password=".to_string(), value(rng, b"&"), String::new()),
-        1 => ("+ PGPASSWORD='".to_string(), value(rng, b"'"), "' psql -h db -U app -c 'select 1'".to_string()),
-        2 => ("$ mysql -uroot -p'".to_string(), value(rng, b"'"), "' -e 'show databases'".to_string()),
-        3 => ("docker login --username ci --password \"".to_string(), value(rng, b"\"\\$"), "\" registry.example.com".to_string()),
-        4 => ("  \"password\": \"".to_string(), encode::json(&value(rng, b"")), "\",".to_string()),
-        5 => ("[DEBUG] settings.xml server nexus: <password>".to_string(), value(rng, b"&<>"), "</password>".to_string()),
-        6 => ("MYSQL_ROOT_PASSWORD: ".to_string(), value(rng, b"#'\""), String::new()),
-        7 => ("admin_password = \"".to_string(), value(rng, b"\"\\"), "\"".to_string()),
-        _ => ("Login succeeded for user ci with passwd ".to_string(), value(rng, b""), String::new()),
+        1 => (
+            "+ PGPASSWORD='".to_string(),
+            value(rng, b"'"),
+            "' psql -h db -U app -c 'select 1'".to_string(),
+        ),
+        2 => (
+            "$ mysql -uroot -p'".to_string(),
+            value(rng, b"'"),
+            "' -e 'show databases'".to_string(),
+        ),
+        3 => (
+            "docker login --username ci --password \"".to_string(),
+            value(rng, b"\"\\$"),
+            "\" registry.example.com".to_string(),
+        ),
+        4 => (
+            "  \"password\": \"".to_string(),
+            encode::json(&value(rng, b"")),
+            "\",".to_string(),
+        ),
+        5 => (
+            "[DEBUG] settings.xml server nexus: <password>".to_string(),
+            value(rng, b"&<>"),
+            "</password>".to_string(),
+        ),
+        6 => (
+            "MYSQL_ROOT_PASSWORD: ".to_string(),
+            value(rng, b"#'\""),
+            String::new(),
+        ),
+        7 => (
+            "admin_password = \"".to_string(),
+            value(rng, b"\"\\"),
+            "\"".to_string(),
+        ),
+        _ => (
+            "Login succeeded for user ci with passwd ".to_string(),
+            value(rng, b""),
+            String::new(),
+        ),
     };
     Core::one_line(
         line(&before, &secret, &after),
@@ -397,9 +454,15 @@ pub fn token_value(rng: &mut Rng, kind: &str) -> String {
         "npm" => format!("npm_{}", with_crc(&rng.string(ALNUM, 30))),
         "glpat" => format!(
             "glpat-{}",
-            rng.string(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-", 20)
+            rng.string(
+                b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-",
+                20
+            )
         ),
-        "akia" => format!("AKIA{}", rng.string(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16)),
+        "akia" => format!(
+            "AKIA{}",
+            rng.string(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16)
+        ),
         "xoxb" => format!(
             "xoxb-{}-{}-{}",
             rng.string(b"0123456789", 12),
@@ -414,9 +477,15 @@ pub fn token_value(rng: &mut Rng, kind: &str) -> String {
 pub fn token(rng: &mut Rng, kind: &str) -> Core {
     let value = token_value(rng, kind);
     let (before, after) = match kind {
-        "ghp" => ("remote: https://x-access-token:", "@github.com/acme/app.git"),
+        "ghp" => (
+            "remote: https://x-access-token:",
+            "@github.com/acme/app.git",
+        ),
         "npm" => ("//registry.npmjs.org/:_authToken=", ""),
-        "glpat" => ("$ curl -sf --header \"PRIVATE-TOKEN: ", "\" https://gitlab.example.com/api/v4/projects"),
+        "glpat" => (
+            "$ curl -sf --header \"PRIVATE-TOKEN: ",
+            "\" https://gitlab.example.com/api/v4/projects",
+        ),
         "akia" => ("aws_access_key_id = ", ""),
         "xoxb" => ("Posting to Slack with ", " ... 200 OK"),
         _ => ("INFO  app: stripe key ", " loaded"),
@@ -446,11 +515,21 @@ mod tests {
         let mut rng = Rng::new(3);
         for style in PEM_B64_STYLES {
             let core = private_key(&mut rng, "EC", Some(style));
-            let all: Vec<u8> = core.lines.iter().flat_map(|l| l.secret_runs().concat()).collect();
+            let all: Vec<u8> = core
+                .lines
+                .iter()
+                .flat_map(|l| l.secret_runs().concat())
+                .collect();
             let needle = &core.needles[0];
             assert!(needle.len() > 100);
-            assert!(all.windows(needle.len()).any(|w| w == &needle[..]), "{style}");
-            assert!(!needle.starts_with(b"LS0t"), "the header is not part of the needle");
+            assert!(
+                all.windows(needle.len()).any(|w| w == &needle[..]),
+                "{style}"
+            );
+            assert!(
+                !needle.starts_with(b"LS0t"),
+                "the header is not part of the needle"
+            );
         }
     }
 }

@@ -70,12 +70,7 @@ impl Rng {
 
     /// A random version number such as `1.24.3`.
     pub fn version(&mut self) -> String {
-        format!(
-            "{}.{}.{}",
-            self.below(5),
-            self.below(40),
-            self.below(30)
-        )
+        format!("{}.{}.{}", self.below(5), self.below(40), self.below(30))
     }
 
     /// A random UUID (version 4 layout).

@@ -227,7 +227,10 @@ fn split_placeholders(out: &[u8]) -> Vec<&[u8]> {
     let mut rest = out;
     while let Some(at) = memchr::memmem::find(rest, b"[REDACTED:") {
         pieces.push(&rest[..at]);
-        let close = rest[at..].iter().position(|&b| b == b']').map_or(rest.len(), |c| at + c + 1);
+        let close = rest[at..]
+            .iter()
+            .position(|&b| b == b']')
+            .map_or(rest.len(), |c| at + c + 1);
         rest = &rest[close..];
     }
     pieces.push(rest);

@@ -89,7 +89,10 @@ impl Segs {
 
     /// The bytes of the log.
     pub fn bytes(&self) -> Vec<u8> {
-        self.parts.iter().flat_map(|(_, b)| b.iter().copied()).collect()
+        self.parts
+            .iter()
+            .flat_map(|(_, b)| b.iter().copied())
+            .collect()
     }
 
     /// The bytes with every secret byte replaced by [`SECRET_MARK`].
@@ -143,8 +146,7 @@ impl Segs {
         for (role, bytes) in &self.parts {
             let mut from = 0;
             while let Some((pos, text)) = next.peek() {
-                if *pos > at + bytes.len() || (*pos == at + bytes.len() && *role == Role::Secret)
-                {
+                if *pos > at + bytes.len() || (*pos == at + bytes.len() && *role == Role::Secret) {
                     break;
                 }
                 let cut = pos.saturating_sub(at).min(bytes.len());
@@ -189,7 +191,11 @@ mod tests {
     fn inserting_inside_a_secret_splits_it_and_keeps_the_marks() {
         let mut s = Segs::of_text("k=");
         s.secret("abcdef").text(";");
-        let t = s.insert(&[(4, b"\n  ".to_vec()), (8, b"!".to_vec()), (99, b"$".to_vec())]);
+        let t = s.insert(&[
+            (4, b"\n  ".to_vec()),
+            (8, b"!".to_vec()),
+            (99, b"$".to_vec()),
+        ]);
         assert_eq!(t.bytes(), b"k=ab\n  cdef!;$");
         assert_eq!(t.reference(), b"k=\x01\x01\n  \x01\x01\x01\x01!;$");
         assert_eq!(t.secret_runs(), vec![b"ab".to_vec(), b"cdef".to_vec()]);

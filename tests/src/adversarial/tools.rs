@@ -51,7 +51,10 @@ pub fn block(rng: &mut Rng) -> Block {
 
 fn cargo(rng: &mut Rng) -> Block {
     let v = rng.version();
-    let test = format!("tests::parse_{}", rng.string(b"abcdefghijklmnopqrstuvwxyz", 8));
+    let test = format!(
+        "tests::parse_{}",
+        rng.string(b"abcdefghijklmnopqrstuvwxyz", 8)
+    );
     let path = format!("src/{}.rs", rng.string(b"abcdefghijklmnopqrstuvwxyz", 6));
     Block {
         text: format!(
@@ -111,7 +114,11 @@ fn docker(rng: &mut Rng) -> Block {
 
 fn kubectl(rng: &mut Rng) -> Block {
     let uid = rng.uuid();
-    let pod = format!("app-{}-{}", rng.hex(10), rng.string(b"abcdefghijklmnopqrstuvwxyz0123456789", 5));
+    let pod = format!(
+        "app-{}-{}",
+        rng.hex(10),
+        rng.string(b"abcdefghijklmnopqrstuvwxyz0123456789", 5)
+    );
     Block {
         text: format!(
             "deployment.apps/app configured\nName:         {pod}\nNamespace:    ci\nUID:          {uid}\n\

@@ -74,6 +74,18 @@ fn pem_base64_ok(caps: &Captures<'_>, secret: &[u8]) -> bool {
     memchr::memmem::find(&head[begin..name_end], b"PRIVATE KEY").is_some()
 }
 
+/// `... with passwd Vh1dDg@=6l79lU*`: a bare password word then a blank and a value that
+/// looks like a password (letters with digits or symbols), not a word of prose
+/// (`password authentication failed`).
+fn spoken_password(key: &[u8], secret: &[u8]) -> bool {
+    let key = key.to_ascii_lowercase();
+    matches!(key.as_slice(), b"password" | b"passwd" | b"passphrase")
+        && secret.len() >= 8
+        && secret.iter().any(u8::is_ascii_alphabetic)
+        && secret.iter().any(|b| !b.is_ascii_alphabetic())
+        && !secret.ends_with(b":")
+}
+
 fn value_ok(caps: &Captures<'_>, secret: &[u8]) -> bool {
     if is_placeholder(secret) || secret.starts_with(b"-----") {
         return false;
@@ -93,7 +105,7 @@ fn value_ok(caps: &Captures<'_>, secret: &[u8]) -> bool {
             .any(|b| matches!(b, b'=' | b':' | b'>'))
     {
         let key = caps.name("key").map(|k| k.as_bytes()).unwrap_or_default();
-        if !key.starts_with(b"-") {
+        if !key.starts_with(b"-") && !spoken_password(key, secret) {
             return false;
         }
     }
@@ -125,13 +137,24 @@ fn secret_value_ok(caps: &Captures<'_>, secret: &[u8]) -> bool {
 /// `signing_key`...): `APP_KEY`, `HMAC_KEY`, but also `CACHE_KEY`.
 fn generic_key(key: &[u8]) -> bool {
     const NAMED: &[&[u8]] = &[
-        b"api", b"access", b"private", b"secret", b"signing", b"account", b"master", b"encryption",
+        b"api",
+        b"access",
+        b"private",
+        b"secret",
+        b"signing",
+        b"account",
+        b"master",
+        b"encryption",
         b"auth",
     ];
     let Some(stem) = key.strip_suffix(b"key") else {
         return false;
     };
-    let stem = stem.strip_suffix(b"_").or(stem.strip_suffix(b"-")).or(stem.strip_suffix(b".")).unwrap_or(stem);
+    let stem = stem
+        .strip_suffix(b"_")
+        .or(stem.strip_suffix(b"-"))
+        .or(stem.strip_suffix(b"."))
+        .unwrap_or(stem);
     !NAMED.iter().any(|n| stem.ends_with(n))
 }
 
@@ -139,10 +162,39 @@ fn generic_key(key: &[u8]) -> bool {
 /// be one of the many keys that are identifiers (cache, primary, sort, partition, GPG key ids).
 fn generic_key_value_ok(key: &[u8], secret: &[u8]) -> bool {
     const NOT_SECRET: &[&[u8]] = &[
-        b"cache", b"public", b"pub", b"primary", b"foreign", b"sort", b"partition", b"object",
-        b"file", b"group", b"row", b"idempotency", b"lookup", b"index", b"hash", b"route",
-        b"translation", b"i18n", b"locale", b"gpg", b"pgp", b"gnupg", b"ssh_host", b"host",
-        b"map", b"dict", b"label", b"cursor", b"dedup", b"s3", b"bucket", b"issue", b"jira",
+        b"cache",
+        b"public",
+        b"pub",
+        b"primary",
+        b"foreign",
+        b"sort",
+        b"partition",
+        b"object",
+        b"file",
+        b"group",
+        b"row",
+        b"idempotency",
+        b"lookup",
+        b"index",
+        b"hash",
+        b"route",
+        b"translation",
+        b"i18n",
+        b"locale",
+        b"gpg",
+        b"pgp",
+        b"gnupg",
+        b"ssh_host",
+        b"host",
+        b"map",
+        b"dict",
+        b"label",
+        b"cursor",
+        b"dedup",
+        b"s3",
+        b"bucket",
+        b"issue",
+        b"jira",
     ];
     let stem = &key[..key.len() - 3];
     let last = stem
@@ -155,7 +207,7 @@ fn generic_key_value_ok(key: &[u8], secret: &[u8]) -> bool {
     secret.len() >= 16
         && secret.iter().any(u8::is_ascii_digit)
         && secret.iter().any(u8::is_ascii_alphabetic)
-        && secret.iter().all(|b| b.is_ascii_graphic())
+        && secret.iter().all(|&b| b.is_ascii_graphic() || b >= 0x80)
 }
 
 /// `mysql -p'...'`: anything but a placeholder (`-p$MYSQL_PASSWORD`, `-p${PW}`).
