@@ -446,6 +446,28 @@ fn passwords_with_symbols_and_quotes() {
     same("FATAL: password authentication failed for user \"app\"");
     same("Enter password for new role:");
     same("the password is incorrect");
+    for (input, expected) in [
+        (
+            "password=$9ExRU%1_#Ol",
+            "password=[REDACTED:password-assignment]",
+        ),
+        (
+            "password='-Vhj'jnr(m#f",
+            "password='[REDACTED:password-assignment]",
+        ),
+        (
+            "with passwd al&BXA5TLg2'8HExd8r",
+            "with passwd [REDACTED:password-assignment]",
+        ),
+        (
+            "with passwd LxCdBA*72&#35ts-JF",
+            "with passwd [REDACTED:password-assignment]",
+        ),
+    ] {
+        assert_eq!(red(input), expected, "{input}");
+    }
+    same("password=$DB_PASSWORD");
+    same("password=$(cat /run/secrets/db)");
     // Separators still end a bare value.
     assert_eq!(
         red("password=abc123&user=app"),

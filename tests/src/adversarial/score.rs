@@ -165,10 +165,10 @@ pub fn score(corpus: &Corpus, out: &[u8]) -> Score {
     s
 }
 
-/// Text and noise bytes of the log that the output lost: the output, placeholders taken out,
-/// is aligned to the log piece by piece (each piece between placeholders found again from
-/// where the last one ended, then byte by byte with a bounded look-ahead for the clean-up's
-/// removals).
+/// Text and noise bytes of the log that the output lost. Lines found exactly once in both
+/// the log and the output (nearly all: tool output carries fresh random tokens) anchor the
+/// alignment, in order (a longest increasing run of them, so a moved line cannot cross);
+/// between two anchors the output, placeholders taken out, is matched to the log byte by byte.
 fn missing(corpus: &Corpus, out: &[u8]) -> (usize, usize) {
     let mut roles = Vec::with_capacity(corpus.log.len());
     let mut input = Vec::with_capacity(corpus.log.len());
@@ -177,35 +177,45 @@ fn missing(corpus: &Corpus, out: &[u8]) -> (usize, usize) {
         input.extend_from_slice(bytes);
     }
     let mut matched = vec![false; input.len()];
-    let mut pos = 0usize;
-    let pieces = split_placeholders(out);
-    for (i, piece) in pieces.iter().enumerate() {
-        if i > 0 && !piece.is_empty() {
-            // After a redaction: jump to where this piece's start is found again.
-            let probe = &piece[..piece.len().min(16)];
-            let end = input.len().min(pos + 32 * 1024);
-            if let Some(at) = memchr::memmem::find(&input[pos..end], probe) {
-                pos += at;
-            }
+    // Anchors: (output start, input start, length) of lines unique on both sides.
+    let lines = |text: &[u8]| -> Vec<(usize, usize)> {
+        let mut v = Vec::new();
+        let mut at = 0;
+        for l in text.split_inclusive(|&b| b == b'\n') {
+            v.push((at, l.len()));
+            at += l.len();
         }
-        for (j, &b) in piece.iter().enumerate() {
-            let end = input.len().min(pos + 64);
-            if let Some(at) = memchr::memchr(b, &input[pos..end]) {
-                matched[pos + at] = true;
-                pos += at + 1;
-                continue;
-            }
-            // Further on (lines removed without a placeholder between): find the next bytes.
-            let probe = &piece[j..piece.len().min(j + 16)];
-            let end = input.len().min(pos + 4096);
-            if probe.len() >= 8
-                && let Some(at) = memchr::memmem::find(&input[pos..end], probe)
-            {
-                matched[pos + at] = true;
-                pos += at + 1;
-            }
-            // Else an inserted byte (U+FFFD for invalid UTF-8): the log position stays.
+        v
+    };
+    let mut seen: std::collections::HashMap<&[u8], (usize, usize, usize)> = Default::default();
+    for (at, len) in lines(&input) {
+        let e = seen.entry(&input[at..at + len]).or_insert((0, 0, at));
+        e.0 += 1;
+    }
+    for (at, len) in lines(out) {
+        if let Some(e) = seen.get_mut(&out[at..at + len]) {
+            e.1 += 1;
         }
+    }
+    let mut anchors: Vec<(usize, usize, usize)> = Vec::new();
+    for (at, len) in lines(out) {
+        let line = &out[at..at + len];
+        if len >= 8
+            && let Some(&(1, 1, input_at)) = seen.get(line)
+        {
+            anchors.push((at, input_at, len));
+        }
+    }
+    let anchors = increasing(&anchors);
+    let (mut o, mut i) = (0usize, 0usize);
+    for &(oa, ia, len) in anchors
+        .iter()
+        .chain(std::iter::once(&(out.len(), input.len(), 0)))
+    {
+        align(&out[o..oa], &input[i..ia], &mut matched[i..ia]);
+        matched[ia..ia + len].iter_mut().for_each(|m| *m = true);
+        o = oa + len;
+        i = ia + len;
     }
     let mut collateral = 0;
     let mut cleanup = 0;
@@ -219,6 +229,55 @@ fn missing(corpus: &Corpus, out: &[u8]) -> (usize, usize) {
         }
     }
     (collateral, cleanup)
+}
+
+/// The anchors (sorted by output position) whose input positions form a longest increasing
+/// run.
+fn increasing(anchors: &[(usize, usize, usize)]) -> Vec<(usize, usize, usize)> {
+    // Patience sorting: tails[k] = index of the smallest last input position of a run of k+1.
+    let mut tails: Vec<usize> = Vec::new();
+    let mut prev = vec![usize::MAX; anchors.len()];
+    for (n, a) in anchors.iter().enumerate() {
+        let k = tails.partition_point(|&t| anchors[t].1 < a.1);
+        if k > 0 {
+            prev[n] = tails[k - 1];
+        }
+        if k == tails.len() {
+            tails.push(n);
+        } else {
+            tails[k] = n;
+        }
+    }
+    let mut run = Vec::new();
+    let mut at = tails.last().copied().unwrap_or(usize::MAX);
+    while at != usize::MAX {
+        run.push(anchors[at]);
+        at = prev[at];
+    }
+    run.reverse();
+    run
+}
+
+/// Marks the bytes of `input` that `out` (a stretch between two anchors) kept: each piece
+/// between placeholders is found again from where the last one ended, then matched byte by
+/// byte, skipping what the clean-up or a redaction removed.
+fn align(out: &[u8], input: &[u8], matched: &mut [bool]) {
+    let mut pos = 0usize;
+    for (n, piece) in split_placeholders(out).iter().enumerate() {
+        if n > 0 && !piece.is_empty() {
+            let probe = &piece[..piece.len().min(16)];
+            if let Some(at) = memchr::memmem::find(&input[pos..], probe) {
+                pos += at;
+            }
+        }
+        for &b in piece.iter() {
+            if let Some(at) = memchr::memchr(b, &input[pos..]) {
+                matched[pos + at] = true;
+                pos += at + 1;
+            }
+            // Else an inserted byte (U+FFFD for invalid UTF-8): the log position stays.
+        }
+    }
 }
 
 /// The output cut at every `[REDACTED:...]` placeholder.

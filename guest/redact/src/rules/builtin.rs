@@ -239,10 +239,11 @@ fn url_password_ok(_: &Captures<'_>, secret: &[u8]) -> bool {
     !(is_placeholder(secret) || printf_style || template)
 }
 
-/// A value: double-quoted (with backslash escapes), single-quoted (with the shell's `'\''`),
-/// or bare up to a blank or separator; a quote inside a bare value (`PASSWORD=ab"cd`) does not
-/// end it when the value goes on after it.
-const ASSIGN_VALUE: &str = r#"(?:"(?P<s>(?:[^"\\\r\n]|\\[^\r\n])+)"|'(?P<s2>[^'\r\n]+(?:'\\''[^'\r\n]*)*)'|(?P<s3>[^\s"'`;,&<>]+(?:["'`]+[^\s"'`;,&<>]+)*))"#;
+/// A value: double-quoted (with backslash escapes), single-quoted (with the shell's `'\''`,
+/// and an unquoted rest glued to it: `'ab'cd`), or bare up to a blank or separator; a quote
+/// inside a bare value (`PASSWORD=ab"cd`) does not end it when the value goes on after it, nor
+/// does an `&` unless a `name=` follows it (`password=x&user=y`).
+const ASSIGN_VALUE: &str = r#"(?:"(?P<s>(?:[^"\\\r\n]|\\[^\r\n])+)"|'(?P<s2>[^'\r\n]+(?:'\\''[^'\r\n]*)*(?:'[^\s'"]+)?)'?|(?P<s3>[^\s"'`;,&<>]+(?:["'`]+[^\s"'`;,&<>]+|&+(?:[^A-Za-z_\s"'`;,&<>=]|[A-Za-z_][A-Za-z0-9_]*[^A-Za-z0-9_=\s])[^\s"'`;,&<>]*)*))"#;
 /// What can follow a key (which ends with one of its rule's keywords): the first byte of
 /// [`ASSIGN_SEP`] and of the `authorization` separator.
 const AFTER_KEY: &[u8] = b"\"' \t:=";

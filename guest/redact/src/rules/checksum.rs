@@ -76,7 +76,7 @@ pub fn is_placeholder(value: &[u8]) -> bool {
             return true;
         }
     }
-    if v[0] == b'$' || v.starts_with(b"%") && v.ends_with(b"%") {
+    if is_variable(v) || v.starts_with(b"%") && v.ends_with(b"%") {
         return true;
     }
     if v.starts_with(b"{{") || v.starts_with(b"<") && v.ends_with(b">") {
@@ -128,6 +128,18 @@ pub fn is_placeholder(value: &[u8]) -> bool {
         || lower.starts_with(b"<redacted")
         || lower.starts_with(b"[masked]")
         || lower.starts_with(b"***")
+}
+
+/// `$NAME`, `${NAME...}`, `$(command)`: a reference, not a value (`$9ExRU%1` is a value).
+fn is_variable(v: &[u8]) -> bool {
+    match v {
+        [b'$', b'{' | b'(', ..] => true,
+        [b'$', first, rest @ ..] => {
+            (first.is_ascii_alphabetic() || *first == b'_')
+                && rest.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_')
+        }
+        _ => false,
+    }
 }
 
 fn trim_quotes(v: &[u8]) -> &[u8] {
