@@ -10,12 +10,26 @@
 //!   percent-encoding (upper/lower hex, `+` for space), JSON escaping (with and without `\/`,
 //!   `\uXXXX`), and each line of a multi-line value. Values shorter than
 //!   [`Config::min_secret_len`] are skipped ([`short_secret_names`] lists them for the summary).
+//!   A known value is also found **wrapped across lines**, in any of those encodings: broken
+//!   anywhere by line breaks with indentation, `\r`, `|` table borders or box-drawing borders
+//!   around them (a terminal or `column` wrap, a `kubectl describe` continuation, a table cell
+//!   continued on the next row). Its first piece becomes the placeholder, the other pieces are
+//!   removed (see `wrap.rs`; lines longer than 4 KiB are never part of a wrap, and a run of
+//!   linked lines holding more than 64 KiB is searched in parts, so a value wrapped exactly
+//!   across such a cut is not found).
 //! - **Token rules**: documented formats (GitHub with its CRC32, GitLab `gl*-`, AWS, Slack,
 //!   Stripe, Google, npm with its CRC32, PyPI, Docker Hub, OpenAI, Anthropic, Azure, JWT, PEM
-//!   private keys on many lines or escaped on one).
+//!   private keys on many lines or escaped on one, also when every line carries its own prefix
+//!   (timestamps of varying length, docker stream headers, `+ ` trace marks, colour codes),
+//!   and whole PEM private keys base64-encoded (a Kubernetes Secret `data:` value, a `*_B64`
+//!   variable, `base64` output wrapped at 76 columns; certificates and public keys stay).
 //! - **Context rules**: `Authorization:` headers, URL userinfo passwords, `password=` /
-//!   `token:` / `--password x` style assignments (the key must *end* in a secret word, the
-//!   value must not be a placeholder such as `***`, `$VAR` or `[MASKED]`).
+//!   `token:` / `--password x` / `with passwd x` style assignments (the key must *end* in a
+//!   secret word, the value must not be a placeholder such as `***`, `$VAR` or `[MASKED]`; the
+//!   name decides, so `SIGNING_SECRET=96b7...` goes whatever the value looks like, and a
+//!   generic `*_KEY` name needs a key-like value and is not one of the identifier keys such as
+//!   `CACHE_KEY` or `GPG_KEY`), values with quotes, escapes and symbols, `mysql -p'...'`, and
+//!   `<password>...</password>` elements.
 //! - **User rules** in a gitleaks-compatible TOML subset ([`Config::rules_toml`]).
 //!
 //! Commit SHAs, `sha256:` digests, UUIDs, SRI `sha512-` values, checksums and versions are never
@@ -28,8 +42,9 @@
 //! - a known value: `<name>` is the [`KnownSecret::name`] (`[REDACTED:DB_PASSWORD]`), counted
 //!   in the report under `known:<NAME>` (one count per occurrence, whatever its encoding);
 //! - a rule: `<name>` is the rule id, counted under the rule id. Token rules keep a harmless
-//!   documented prefix outside the placeholder (`glpat-[REDACTED:gitlab-pat]`,
-//!   `ghp_[REDACTED:github-pat]`, `AKIA[REDACTED:aws-access-key-id]`); context rules replace
+//!   documented prefix shorter than 8 bytes outside the placeholder
+//!   (`glpat-[REDACTED:gitlab-pat]`, `ghp_[REDACTED:github-pat]`,
+//!   `AKIA[REDACTED:aws-access-key-id]`; `sk_live_...` goes whole); context rules replace
 //!   only the value (`Authorization: Bearer [REDACTED:authorization-header]`,
 //!   `https://user:[REDACTED:url-credentials]@host`, `password=[REDACTED:password-assignment]`).
 //!   A PEM block keeps its BEGIN/END lines; its body becomes one `[REDACTED:private-key]` line.
@@ -50,8 +65,10 @@
 //!   4-byte grams, plain scalar code, as fast in wasm as natively). There is never one giant
 //!   alternation: a log line without a keyword costs two linear scans and a copy.
 //! - **Lines are the unit.** Every rule matches within one line, so a chunk's complete lines
-//!   are scanned together and only the incomplete last line is held back. PEM blocks, the one
-//!   secret spanning lines, are followed by a line state machine that needs no look-ahead.
+//!   are scanned together and only the incomplete last line is held back. PEM blocks (and the
+//!   lines of a base64-encoded key) are followed by a line state machine that needs no
+//!   look-ahead. The one pass that looks across lines, for wrapped known values, runs first and
+//!   holds only runs of lines that could hold a piece of one.
 //! - **Long lines in fixed windows.** A line longer than `window + overlap` (about 80 KiB with
 //!   the built-in rules) is processed in windows at offsets that depend only on the position in
 //!   the line, each seeing `overlap` bytes (more than the longest possible match) of context on

@@ -162,7 +162,7 @@ fn break_at(
         .map(|(b, j)| (b, Role::Secret, j))
         .chain(outside.into_iter().map(|(b, j)| (b, Role::Text, j)))
         .collect();
-    all.sort_by(|a, b| b.0.cmp(&a.0));
+    all.sort_by_key(|b| std::cmp::Reverse(b.0));
     let mut out = line.clone();
     for (b, role, j) in all {
         out = out.insert_as(role, &[(b, j)]);
