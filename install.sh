@@ -25,7 +25,8 @@
 #
 # It never breaks a job: when it cannot install (no downloader, unreachable server, checksum or
 # signature mismatch, unknown architecture...) it prints ONE line saying why on stderr, prints
-# nothing on stdout and exits 0. Progress goes to stderr too.
+# nothing on stdout and exits 0. On success it prints one line on stderr too: where the binary
+# came from and what was verified.
 
 # Stamped by the release pipeline (.gitlab-ci.yml, job `installer`); a test checks that the
 # version here is the workspace's.
@@ -148,21 +149,20 @@ fi
 
 mkdir -p "$cache" 2>/dev/null || give_up "cannot create the cache directory $cache"
 tmp="$(mktemp -d "$cache/.download.XXXXXX" 2>/dev/null)" || give_up "cannot write in $cache"
-note "downloading exlogare $version ($arch) from $base/$version/ with $fetcher"
 fetch "$base/$version/SHA256SUMS" "$tmp/SHA256SUMS" \
   || give_up "cannot download $base/$version/SHA256SUMS (server unreachable or no such release)"
 fetch "$base/$version/$name" "$tmp/$name" || give_up "cannot download $base/$version/$name"
 
 if [ -z "$key" ]; then
-  note "signature not checked: no minisign public key is configured (EXLOGARE_MINISIGN_KEY); relying on the checksum"
+  signature="signature not checked: no minisign public key is configured (EXLOGARE_MINISIGN_KEY)"
 elif ! command -v minisign >/dev/null 2>&1; then
-  note "signature not checked: minisign is not installed in this image; relying on the checksum"
+  signature="signature not checked: minisign is not installed in this image"
 else
   fetch "$base/$version/SHA256SUMS.minisig" "$tmp/SHA256SUMS.minisig" \
     || give_up "cannot download $base/$version/SHA256SUMS.minisig to check the signature"
   minisign -Vq -P "$key" -m "$tmp/SHA256SUMS" -x "$tmp/SHA256SUMS.minisig" >/dev/null 2>&1 \
     || give_up "the signature of SHA256SUMS does not verify with the configured minisign key: refusing the download"
-  note "minisign signature of SHA256SUMS verified"
+  signature="minisign signature of SHA256SUMS verified"
 fi
 
 verified "$tmp/SHA256SUMS" "$tmp/$name" || give_up "$why"
@@ -172,6 +172,6 @@ if ! { mkdir -p "$dir" && mv -f "$tmp/SHA256SUMS" "$dir/SHA256SUMS" && mv -f "$t
 fi
 rm -rf "$tmp"
 tmp=""
-note "installed exlogare $version ($arch) in $dir, checksum verified"
+note "installed exlogare $version ($arch) in $dir from $base/$version/ (with $fetcher): checksum verified, $signature"
 printf '%s\n' "$dir/$name"
 exit 0
