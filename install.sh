@@ -4,7 +4,7 @@
 # Action run it). Usage:
 #
 #   bin="$(sh install.sh [--version V] [--url BASE] [--cache DIR] [--public-key KEY])"
-#   [ -n "$bin" ] && "$bin" report
+#   [ -n "$bin" ] && export PATH="${bin%/*}:$PATH"     # an `exlogare` link is beside it
 #
 # or, with no downloader needed beforehand, as the GitLab component does: the script inline.
 #
@@ -122,6 +122,7 @@ verified() {
 # A binary verified by an earlier job: checked again against the SHA256SUMS kept with it.
 if [ -x "$dir/$name" ] && [ -f "$dir/SHA256SUMS" ]; then
   if verified "$dir/SHA256SUMS" "$dir/$name"; then
+    ln -sf "$name" "$dir/exlogare" 2>/dev/null || true
     note "exlogare $version ($arch) from the cache $dir, checksum verified"
     printf '%s\n' "$dir/$name"
     exit 0
@@ -172,6 +173,8 @@ if ! { mkdir -p "$dir" && mv -f "$tmp/SHA256SUMS" "$dir/SHA256SUMS" && mv -f "$t
 fi
 rm -rf "$tmp"
 tmp=""
+# `exlogare` beside it, so that callers can put $dir on PATH.
+ln -sf "$name" "$dir/exlogare" 2>/dev/null || true
 note "installed exlogare $version ($arch) in $dir from $base/$version/ (with $fetcher): checksum verified, $signature"
 printf '%s\n' "$dir/$name"
 exit 0

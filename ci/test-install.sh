@@ -11,7 +11,8 @@
 #   - a minisign-signed release verified with minisign; a bad signature refused;
 #   - minisign absent: installs and says the signature was not checked;
 #   - a tampered binary refused; an unreachable server; no downloader at all;
-#   - a second run served from the cache without downloading (the server's log is checked).
+#   - a second run served from the cache without downloading (the server's log is checked);
+#   - the copy of install.sh inline in the GitLab component is current (ci/sync-installer.sh).
 # Needs python3, minisign (apt: minisign) for the signature cases, shellcheck when present.
 set -euo pipefail
 
@@ -39,6 +40,8 @@ sh -n "$root/install.sh"
 if command -v shellcheck >/dev/null; then
   if shellcheck -s sh "$root/install.sh"; then ok "shellcheck -s sh install.sh"; else bad "shellcheck -s sh install.sh"; fi
 fi
+if "$here/sync-installer.sh" --check >/dev/null; then ok "the component's inline installer is install.sh"
+else bad "templates/exlogare/template.yml's installer differs from install.sh (run ci/sync-installer.sh)"; fi
 ws_version="$(sed -n 's/^version = "\(.*\)"$/\1/p' "$root/Cargo.toml" | head -n1)"
 pinned="$(sed -n 's/^EXLOGARE_PINNED_VERSION="\(.*\)"$/\1/p' "$root/install.sh")"
 if [ "$pinned" = "$ws_version" ]; then ok "install.sh pins the workspace version $ws_version"
