@@ -106,6 +106,24 @@ cp "$root/examples/gitlab/.gitlab-ci.yml" "$example/"
 ) || { sed 's/^/  | /' "$work/example.log" >&2; fail "examples/gitlab/.gitlab-ci.yml does not parse"; }
 grep -qE '^lint ' "$work/example.log" || { cat "$work/example.log" >&2; fail "examples/gitlab/.gitlab-ci.yml: jobs missing"; }
 
+# The project's own pipeline (.gitlab-ci.yml) must parse against GitLab's schema, with test and
+# build on every push and the signing, upload and release jobs on a semver tag only.
+own="$work/own"
+mkdir -p "$own"
+cp "$root/.gitlab-ci.yml" "$own/"
+(
+  cd "$own"
+  git init -q -b main && git add -A
+  git -c user.name="Exlogare CI" -c user.email=ci@exlogare.invalid commit -q -m own
+  gitlab-ci-local --list >"$work/own.log" 2>&1
+  gitlab-ci-local --list --variable CI_COMMIT_TAG=1.2.3 >"$work/own-tag.log" 2>&1
+) || { sed 's/^/  | /' "$work"/own*.log >&2; fail ".gitlab-ci.yml does not parse"; }
+own_jobs() { awk 'f && NF {print $1} /^name +description/ {f=1}' "$1" | tr '\n' ' '; }
+[ "$(own_jobs "$work/own.log")" = "test build " ] \
+  || { cat "$work/own.log" >&2; fail ".gitlab-ci.yml: a push must run test and build only, got: $(own_jobs "$work/own.log")"; }
+[ "$(own_jobs "$work/own-tag.log")" = "test build sign-minisign sign-cosign upload release " ] \
+  || { cat "$work/own-tag.log" >&2; fail ".gitlab-ci.yml: a tag must run every job, got: $(own_jobs "$work/own-tag.log")"; }
+
 # 3. The receiver.
 python3 "$here/receiver.py" "$work/received" >"$work/port" 2>"$work/receiver.err" &
 receiver_pid=$!

@@ -192,5 +192,31 @@ expect_installed "wget + openssl dgst as the hash tool"
 run "${shells[0]}" "$(mkpath nohash wget)" "$work/cache-nohash" --url "$url/good"
 expect_refused "no hash tool: refused" "no tool to compute a SHA-256"
 
+# The installer as the release pipeline publishes it: .gitlab-ci.yml's build job stamps the
+# version and the minisign public key into install.sh; that copy, given no option but the URL,
+# installs that version and checks the signature with that key.
+if [ -n "$key" ]; then
+  stamp="$(python3 -c '
+import sys, yaml
+job = yaml.safe_load(open(sys.argv[1]))["build"]
+print(next(s for s in job["script"] if "EXLOGARE_PINNED_KEY" in s))' "$root/.gitlab-ci.yml")"
+  mkdir -p "$srv/stamped/9.8.7" "$work/stamped"
+  cp "$work/exlogare" "$srv/stamped/9.8.7/exlogare-9.8.7-$arch-linux-musl"
+  (cd "$srv/stamped/9.8.7" && sha256sum "exlogare-9.8.7-$arch-linux-musl" >SHA256SUMS)
+  minisign -S -s "$work/minisign.key" -m "$srv/stamped/9.8.7/SHA256SUMS" >/dev/null
+  (cd "$work/stamped" && cp "$root/install.sh" . && mkdir -p dist \
+    && version=9.8.7 MINISIGN_PUBLIC_KEY="$key" bash -c "$stamp")
+  set +e
+  out="$(env -i PATH="$p_sign" HOME="$work/home" ${shells[0]} "$work/stamped/dist/install.sh" --cache "$work/cache-stamped" --url "$url/stamped" 2>"$work/err")"
+  rc=$?
+  set -e
+  err="$(cat "$work/err")"
+  if [ "$rc" = 0 ] && [ -x "$out" ] && printf '%s' "$err" | grep -q 'exlogare 9.8.7 .*minisign signature of SHA256SUMS verified'; then
+    ok "install.sh as stamped by .gitlab-ci.yml pins 9.8.7 and its key"
+  else
+    bad "stamped install.sh: rc=$rc out='$out' err='$err'"
+  fi
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
