@@ -4,7 +4,7 @@
 # Action run it). Usage:
 #
 #   bin="$(sh install.sh [--version V] [--url BASE] [--cache DIR] [--public-key KEY])"
-#   [ -n "$bin" ] && export PATH="${bin%/*}:$PATH"     # an `exlogare` link is beside it
+#   [ -n "$bin" ] && export PATH="${bin%/*}:$PATH"     # $bin is .../<version>/<arch>/exlogare
 #
 # or, with no downloader needed beforehand, as the GitLab component does: the script inline.
 #
@@ -88,7 +88,9 @@ if [ -z "$cache" ]; then
   else cache="${TMPDIR:-/tmp}/exlogare-bin"
   fi
 fi
-dir="$cache/$version"
+# The verified binary is kept as $dir/exlogare (callers put $dir on PATH), with the SHA256SUMS
+# it was checked against.
+dir="$cache/$version/$arch"
 
 # sha256_of FILE: prints the hex SHA-256 of FILE, or nothing when no tool can.
 sha256_of() {
@@ -120,14 +122,13 @@ verified() {
 }
 
 # A binary verified by an earlier job: checked again against the SHA256SUMS kept with it.
-if [ -x "$dir/$name" ] && [ -f "$dir/SHA256SUMS" ]; then
-  if verified "$dir/SHA256SUMS" "$dir/$name"; then
-    ln -sf "$name" "$dir/exlogare" 2>/dev/null || true
+if [ -x "$dir/exlogare" ] && [ -f "$dir/SHA256SUMS" ]; then
+  if verified "$dir/SHA256SUMS" "$dir/exlogare"; then
     note "exlogare $version ($arch) from the cache $dir, checksum verified"
-    printf '%s\n' "$dir/$name"
+    printf '%s\n' "$dir/exlogare"
     exit 0
   fi
-  note "the cached $dir/$name does not match its checksum; downloading it again"
+  note "the cached $dir/exlogare does not match its checksum; downloading it again"
 fi
 
 # fetch URL FILE
@@ -168,13 +169,11 @@ fi
 
 verified "$tmp/SHA256SUMS" "$tmp/$name" || give_up "$why"
 chmod 0755 "$tmp/$name" || give_up "cannot make $name executable in $cache"
-if ! { mkdir -p "$dir" && mv -f "$tmp/SHA256SUMS" "$dir/SHA256SUMS" && mv -f "$tmp/$name" "$dir/$name"; }; then
+if ! { mkdir -p "$dir" && mv -f "$tmp/SHA256SUMS" "$dir/SHA256SUMS" && mv -f "$tmp/$name" "$dir/exlogare"; }; then
   give_up "cannot move the verified binary into $dir"
 fi
 rm -rf "$tmp"
 tmp=""
-# `exlogare` beside it, so that callers can put $dir on PATH.
-ln -sf "$name" "$dir/exlogare" 2>/dev/null || true
 note "installed exlogare $version ($arch) in $dir from $base/$version/ (with $fetcher): checksum verified, $signature"
-printf '%s\n' "$dir/$name"
+printf '%s\n' "$dir/exlogare"
 exit 0

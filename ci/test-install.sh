@@ -86,7 +86,7 @@ mkpath() {
   local dir="$work/path-$1"; shift
   mkdir -p "$dir"
   local t
-  for t in uname mkdir mktemp mv chmod rm cat "$@"; do
+  for t in sh uname mkdir mktemp mv chmod rm cat "$@"; do
     case "$t" in
       python3) ln -sf "$python_real" "$dir/python3" ;;
       *) ln -sf "$(command -v "$t")" "$dir/$t" ;;
@@ -180,7 +180,7 @@ for sh in "${shells[@]}"; do
   expect_installed "[$sh] second run from the cache"
   if [ "$before" = "$after" ] && printf '%s' "$err" | grep -q 'from the cache'; then ok "[$sh] the cache hit downloads nothing"
   else bad "[$sh] cache hit: requests $before -> $after, err='$err'"; fi
-  [ -f "$cache/$version/$name" ] && printf 'x' >>"$cache/$version/$name"
+  [ -f "$cache/$version/$arch/exlogare" ] && printf 'x' >>"$cache/$version/$arch/exlogare"
   run "$sh" "$p_curl" "$cache" --url "$url/good"
   expect_installed "[$sh] a changed cached binary is downloaded again"
 done
@@ -216,6 +216,48 @@ print(next(s for s in job["script"] if "EXLOGARE_PINNED_KEY" in s))' "$root/.git
   else
     bad "stamped install.sh: rc=$rc out='$out' err='$err'"
   fi
+fi
+
+# The GitHub Action (action.yml): its two steps' scripts, run as the runner runs them (sh, the
+# inputs in the environment, GITHUB_ACTION_PATH, GITHUB_PATH, GITHUB_OUTPUT, RUNNER_TOOL_CACHE),
+# with no exlogare on PATH: it installs into the tool cache and puts it on GITHUB_PATH; then the
+# report step sends the log to a recording receiver on 127.0.0.1.
+step() { python3 -c '
+import sys, yaml
+print(yaml.safe_load(open(sys.argv[1]))["runs"]["steps"][int(sys.argv[2])]["run"])' "$root/action.yml" "$1"; }
+gh="$work/gh"
+mkdir -p "$gh/received" "$gh/ws"
+: >"$gh/path"; : >"$gh/output"
+set +e
+env -i PATH="$p_curl" HOME="$work/home" GITHUB_ACTION_PATH="$root" GITHUB_PATH="$gh/path" \
+  GITHUB_OUTPUT="$gh/output" RUNNER_TOOL_CACHE="$gh/tool-cache" EXLOGARE_VERSION=latest \
+  EXLOGARE_INSTALL_URL="$url/good" EXLOGARE_MINISIGN_KEY="" ${shells[0]} -c "$(step 0)" 2>"$work/err"
+rc=$?
+set -e
+gh_bin="$(sed -n 's/^path=//p' "$gh/output")"
+if [ "$rc" = 0 ] && [ -x "$(cat "$gh/path")/exlogare" ] && [ "$gh_bin" = "$gh/tool-cache/exlogare/$version/$arch/exlogare" ]; then
+  ok "action.yml install step: into RUNNER_TOOL_CACHE, on GITHUB_PATH, path output"
+else
+  bad "action.yml install step: rc=$rc GITHUB_PATH='$(cat "$gh/path")' output='$(cat "$gh/output")' err='$(cat "$work/err")'"
+fi
+python3 "$here/receiver.py" "$gh/received" >"$gh/port" 2>/dev/null &
+gh_receiver=$!
+for _ in $(seq 100); do [ -s "$gh/port" ] && break; sleep 0.05; done
+printf 'error: the build failed\n' >"$gh/ws/build.log"
+set +e
+(cd "$gh/ws" && env -i PATH="$p_curl" HOME="$work/home" EXLOGARE_TOKEN=exl_action_token_0123456789 \
+  EXLOGARE_URL="http://127.0.0.1:$(head -n1 "$gh/port")" EXLOGARE_LOG=build.log EXLOGARE_WHEN=failed \
+  EXLOGARE_STRICT=false EXLOGARE_JOB_STATUS=failure EXLOGARE_BIN="$gh_bin" GITHUB_ACTIONS=true \
+  GITHUB_REPOSITORY=acme/shop GITHUB_RUN_ID=77 EXLOGARE_CACHE_DIR="$gh/cache" \
+  ${shells[0]} -c "$(step 1)") >"$work/out" 2>&1
+rc=$?
+set -e
+sleep 0.2
+kill "$gh_receiver" 2>/dev/null || true
+if [ "$rc" = 0 ] && grep -q 'the build failed' "$gh"/received/*.json 2>/dev/null; then
+  ok "action.yml report step: the failed job's log was sent"
+else
+  bad "action.yml report step: rc=$rc: $(cat "$work/out")"
 fi
 
 echo "$passed passed, $failed failed"
