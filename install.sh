@@ -88,8 +88,7 @@ if [ -z "$cache" ]; then
   else cache="${TMPDIR:-/tmp}/exlogare-bin"
   fi
 fi
-# The verified binary is kept as $dir/exlogare (callers put $dir on PATH), with the SHA256SUMS
-# it was checked against.
+# The verified binary is kept as $dir/exlogare (callers put $dir on PATH).
 dir="$cache/$version/$arch"
 
 # sha256_of FILE: prints the hex SHA-256 of FILE, or nothing when no tool can.
@@ -121,16 +120,6 @@ verified() {
   return 0
 }
 
-# A binary verified by an earlier job: checked again against the SHA256SUMS kept with it.
-if [ -x "$dir/exlogare" ] && [ -f "$dir/SHA256SUMS" ]; then
-  if verified "$dir/SHA256SUMS" "$dir/exlogare"; then
-    note "exlogare $version ($arch) from the cache $dir, checksum verified"
-    printf '%s\n' "$dir/exlogare"
-    exit 0
-  fi
-  note "the cached $dir/exlogare does not match its checksum; downloading it again"
-fi
-
 # fetch URL FILE
 if command -v curl >/dev/null 2>&1; then
   fetcher=curl
@@ -151,10 +140,12 @@ fi
 
 mkdir -p "$cache" 2>/dev/null || give_up "cannot create the cache directory $cache"
 tmp="$(mktemp -d "$cache/.download.XXXXXX" 2>/dev/null)" || give_up "cannot write in $cache"
+
+# The release's SHA256SUMS (and its signature) is fetched on every run, also when the binary is
+# cached: a CI cache can be written by other jobs and branches, so a cached binary is only used
+# when it matches the release's own, freshly fetched (and, with minisign, verified) checksum.
 fetch "$base/$version/SHA256SUMS" "$tmp/SHA256SUMS" \
   || give_up "cannot download $base/$version/SHA256SUMS (server unreachable or no such release)"
-fetch "$base/$version/$name" "$tmp/$name" || give_up "cannot download $base/$version/$name"
-
 if [ -z "$key" ]; then
   signature="signature not checked: no minisign public key is configured (EXLOGARE_MINISIGN_KEY)"
 elif ! command -v minisign >/dev/null 2>&1; then
@@ -167,9 +158,21 @@ else
   signature="minisign signature of SHA256SUMS verified"
 fi
 
+if [ -x "$dir/exlogare" ]; then
+  if verified "$tmp/SHA256SUMS" "$dir/exlogare"; then
+    rm -rf "$tmp"
+    tmp=""
+    note "exlogare $version ($arch) from the cache $dir: checksum verified against the release's SHA256SUMS, $signature"
+    printf '%s\n' "$dir/exlogare"
+    exit 0
+  fi
+  note "the cached $dir/exlogare does not match the release's checksum; downloading it again"
+fi
+
+fetch "$base/$version/$name" "$tmp/$name" || give_up "cannot download $base/$version/$name"
 verified "$tmp/SHA256SUMS" "$tmp/$name" || give_up "$why"
 chmod 0755 "$tmp/$name" || give_up "cannot make $name executable in $cache"
-if ! { mkdir -p "$dir" && mv -f "$tmp/SHA256SUMS" "$dir/SHA256SUMS" && mv -f "$tmp/$name" "$dir/exlogare"; }; then
+if ! { mkdir -p "$dir" && mv -f "$tmp/$name" "$dir/exlogare"; }; then
   give_up "cannot move the verified binary into $dir"
 fi
 rm -rf "$tmp"

@@ -11,7 +11,8 @@
 #   - a minisign-signed release verified with minisign; a bad signature refused;
 #   - minisign absent: installs and says the signature was not checked;
 #   - a tampered binary refused; an unreachable server; no downloader at all;
-#   - a second run served from the cache without downloading (the server's log is checked);
+#   - a second run takes the binary from the cache, checked against a fresh SHA256SUMS (the
+#     server's log is checked); a poisoned cached binary is replaced; unverifiable: not used;
 #   - the copy of install.sh inline in the GitLab component is current (ci/sync-installer.sh).
 # Needs python3, minisign (apt: minisign) for the signature cases, shellcheck when present.
 set -euo pipefail
@@ -170,19 +171,28 @@ for sh in "${shells[@]}"; do
     printf '%s' "$err" | grep -q 'minisign is not installed' && ok "[$sh] says minisign is missing" \
       || bad "[$sh] no 'minisign is not installed' note: $err"
   fi
-  # The cache: a second run does not download; a cached binary that changed is fetched again.
+  # The cache: a second run downloads SHA256SUMS again but not the binary; a cached binary
+  # that changed (a poisoned CI cache) is fetched again; a cached binary that cannot be checked
+  # against the release (server unreachable) is not used.
   n=$((n + 1))
   cache="$work/cache-$n"
   run "$sh" "$p_curl" "$cache" --url "$url/good"
-  before="$(grep -c 'GET /good' "$work/server.log" || true)"
+  before="$(grep -c 'GET /good/.*-linux-musl' "$work/server.log" || true)"
+  sums_before="$(grep -c 'GET /good/.*/SHA256SUMS ' "$work/server.log" || true)"
   run "$sh" "$p_curl" "$cache" --url "$url/good"
-  after="$(grep -c 'GET /good' "$work/server.log" || true)"
+  after="$(grep -c 'GET /good/.*-linux-musl' "$work/server.log" || true)"
+  sums_after="$(grep -c 'GET /good/.*/SHA256SUMS ' "$work/server.log" || true)"
   expect_installed "[$sh] second run from the cache"
-  if [ "$before" = "$after" ] && printf '%s' "$err" | grep -q 'from the cache'; then ok "[$sh] the cache hit downloads nothing"
-  else bad "[$sh] cache hit: requests $before -> $after, err='$err'"; fi
+  if [ "$before" = "$after" ] && [ "$sums_after" -gt "$sums_before" ] && printf '%s' "$err" | grep -q 'from the cache'; then
+    ok "[$sh] the cache hit downloads no binary, and checks it against a fresh SHA256SUMS"
+  else bad "[$sh] cache hit: binary requests $before -> $after, SHA256SUMS $sums_before -> $sums_after, err='$err'"; fi
   [ -f "$cache/$version/$arch/exlogare" ] && printf 'x' >>"$cache/$version/$arch/exlogare"
   run "$sh" "$p_curl" "$cache" --url "$url/good"
   expect_installed "[$sh] a changed cached binary is downloaded again"
+  if cmp -s "$cache/$version/$arch/exlogare" "$srv/good/$version/$name"; then ok "[$sh] the poisoned cached binary was replaced"
+  else bad "[$sh] the cached binary is not the release's after a re-download"; fi
+  run "$sh" "$p_curl" "$cache" --url "http://127.0.0.1:$closed"
+  expect_refused "[$sh] a cached binary is not used unchecked when the server is unreachable"
 done
 # openssl as the only hash tool (python3 present for the download only... and first in line
 # for hashing, so drop it: wget + openssl).
