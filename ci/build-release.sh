@@ -27,6 +27,8 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 targets="x86_64 aarch64"
 out="${OUT_DIR:-$root/dist}"
+# Each stripped binary must stay within this many bytes (20 MB).
+size_budget="${EXLOGARE_SIZE_BUDGET:-20000000}"
 while [ $# -gt 0 ]; do
   case "$1" in
     --targets) targets="$2"; shift 2 ;;
@@ -109,7 +111,12 @@ for t in $targets; do
     *"statically linked"* | *"static-pie linked"* | *"(file(1) missing)"*) ;;
     *) die "$name is not static: $desc" ;;
   esac
-  say "$name: $(stat -c %s "$out/$name") bytes stripped ($(stat -c %s "$built") unstripped): $desc"
+  size="$(stat -c %s "$out/$name")"
+  say "$name: $size bytes stripped ($(stat -c %s "$built") unstripped): $desc"
+  # The size is a tracked figure (bench/RESULTS.md, "Release binaries"): a build that grows
+  # past the budget fails here, naming the figure, instead of shipping quietly bigger.
+  [ "$size" -le "$size_budget" ] \
+    || die "$name is $size bytes, over the size budget of $size_budget bytes (EXLOGARE_SIZE_BUDGET): see bench/RESULTS.md, \"Release binaries\", for what makes the size"
   if [ "$t" = "$(uname -m)" ]; then
     "$out/$name" --version >&2 || die "$name --version failed"
   elif [ "$t" = aarch64 ] && command -v qemu-aarch64 >/dev/null 2>&1; then
