@@ -125,6 +125,7 @@ own_jobs() { awk 'f && NF {print $1} /^name +description/ {f=1}' "$1" | tr '\n' 
   || { cat "$work/own-tag.log" >&2; fail ".gitlab-ci.yml: a tag must run every job, got: $(own_jobs "$work/own-tag.log")"; }
 
 # 3. The receiver.
+: >"$work/port"
 python3 "$here/receiver.py" "$work/received" >"$work/port" 2>"$work/receiver.err" &
 receiver_pid=$!
 for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.05; done
@@ -186,6 +187,9 @@ for d in good tampered; do
   (cd "$srv/$d/$version" && sha256sum "$release_name" >SHA256SUMS)
 done
 printf 'tampered' >>"$srv/tampered/$version/$release_name"
+# Created here, not by the background redirect, so the first read below cannot race it.
+: >"$work/server.out"
+: >"$work/server.log"
 python3 -u -m http.server --bind 127.0.0.1 --directory "$srv" 0 >"$work/server.out" 2>"$work/server.log" &
 server_pid=$!
 srv_port=""
@@ -216,6 +220,7 @@ cp -r "$root/templates/exlogare" "$iproject/templates/"
   git add -A
   git -c user.name="Exlogare CI" -c user.email=ci@exlogare.invalid commit -q -m "Add the pipeline"
 )
+: >"$work/iport"
 python3 "$here/receiver.py" "$work/install-received" >"$work/iport" 2>"$work/ireceiver.err" &
 receiver_pid="$receiver_pid $!"
 for _ in $(seq 100); do [ -s "$work/iport" ] && break; sleep 0.05; done

@@ -68,6 +68,9 @@ if command -v minisign >/dev/null; then
   minisign -S -s "$work/minisign.key" -m "$work/other" -x "$srv/badsig/$version/SHA256SUMS.minisig" >/dev/null
 fi
 
+# Created here, not by the background redirect, so the first read below cannot race it.
+: >"$work/server.out"
+: >"$work/server.log"
 python3 -u -m http.server --bind 127.0.0.1 --directory "$srv" 0 >"$work/server.out" 2>"$work/server.log" &
 server_pid=$!
 port=""
