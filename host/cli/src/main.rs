@@ -133,8 +133,15 @@ pub fn runtime_cache(env: &[(String, String)]) -> Option<exlogare_runtime::Artif
             .find(|(k, v)| k == name && !v.is_empty())
             .map(|(_, v)| PathBuf::from(v))
     };
+    // The trust records that vouch for each cached artifact live apart from the cache, which
+    // a CI cache may restore with whatever the project put in it; without a place for them
+    // there is no cache (every plugin is compiled each run).
+    let trust = get("XDG_STATE_HOME")
+        .map(|d| d.join("exlogare/trust"))
+        .or_else(|| get("HOME").map(|h| h.join(".local/state/exlogare/trust")))?;
     get("EXLOGARE_CACHE_DIR")
         .or_else(|| get("XDG_CACHE_HOME").map(|d| d.join("exlogare")))
         .or_else(|| get("HOME").map(|h| h.join(".cache/exlogare")))
-        .map(exlogare_runtime::ArtifactCache::new)
+        .filter(|dir| !trust.starts_with(dir))
+        .map(|dir| exlogare_runtime::ArtifactCache::new(dir, trust))
 }

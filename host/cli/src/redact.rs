@@ -35,7 +35,8 @@ fn redact(args: &RedactArgs, ctx: &Context, scrubber: &Scrubber) -> Result<Strin
     let mut reader = LogReader::open(&path)
         .map_err(|e| Failure::new(Kind::Input, format!("cannot read {}: {e}", path.display())))?;
     let plugin_files = plugins::load_plugins(&s.plugins.value, &ctx.policies)?;
-    let runtime = Runtime::new(runtime_cache(&ctx.env))?;
+    let runtime =
+        Runtime::new(runtime_cache(&ctx.env).filter(|_| !ctx.policies.plugin_cache_off()))?;
     let limits = Limits::default();
     let mut guest = DefaultGuest::new(&runtime, &limits)?;
     let options = pipeline::Options::from_context(ctx)?;

@@ -72,7 +72,8 @@ fn report(
         deadline: Some(deadline),
         ..Limits::default()
     };
-    let runtime = Runtime::new(runtime_cache(&ctx.env))?;
+    let runtime =
+        Runtime::new(runtime_cache(&ctx.env).filter(|_| !ctx.policies.plugin_cache_off()))?;
     let mut guest = DefaultGuest::new(&runtime, &limits)?;
     let ci_env = ctx.ci_env();
 

@@ -143,6 +143,7 @@ struct RawPolicy {
     max_log_bytes: Option<SizeValue>,
     max_log_bytes_max: Option<SizeValue>,
     spool_dir: Option<PathBuf>,
+    plugin_cache: Option<bool>,
     plugins: Option<RawPlugins>,
 }
 
@@ -275,6 +276,8 @@ pub struct Policy {
     pub max_log_bytes_max: Option<ByteSize>,
     /// `spool-dir` is fixed to this.
     pub spool_dir: Option<PathBuf>,
+    /// `plugin-cache = false`: compiled plugins are never cached nor loaded from a cache.
+    pub plugin_cache_off: bool,
     /// Plugin locks.
     pub plugins: PluginLocks,
 }
@@ -305,6 +308,11 @@ impl Policy {
         if raw.allow_http == Some(true) {
             return Err(parse_error(
                 "allow-http can only be locked to false (plain http off); remove it to leave the choice to projects".into(),
+            ));
+        }
+        if raw.plugin_cache == Some(true) {
+            return Err(parse_error(
+                "plugin-cache can only be locked to false (no cache of compiled plugins); remove it to keep the cache".into(),
             ));
         }
         if raw.default_rules == Some(false) {
@@ -374,6 +382,7 @@ impl Policy {
             max_log_bytes,
             max_log_bytes_max,
             spool_dir: raw.spool_dir,
+            plugin_cache_off: raw.plugin_cache == Some(false),
             plugins: PluginLocks {
                 required: raw_plugins.required,
                 allowed_sha256,
@@ -784,6 +793,11 @@ impl Policies {
     /// Whether any policy is in force.
     pub fn is_empty(&self) -> bool {
         self.files.is_empty()
+    }
+
+    /// Whether a policy switches the cache of compiled plugins off (`plugin-cache = false`).
+    pub fn plugin_cache_off(&self) -> bool {
+        self.files.iter().any(|p| p.plugin_cache_off)
     }
 
     /// Whether a policy locks strict mode on (then even a refusal exits non-zero).
