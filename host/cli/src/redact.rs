@@ -33,7 +33,8 @@ fn redact(args: &RedactArgs, ctx: &Context, scrubber: &Scrubber) -> Result<Strin
     let s = &ctx.settings;
     let path = args.file.clone().unwrap_or_else(|| PathBuf::from("-"));
     let mut reader = LogReader::open(&path)
-        .map_err(|e| Failure::new(Kind::Input, format!("cannot read {}: {e}", path.display())))?;
+        .map_err(|e| Failure::new(Kind::Input, format!("cannot read {}: {e}", path.display())))?
+        .limit(ctx.settings.max_read_bytes.value.0, None);
     let plugin_files = plugins::load_plugins(&s.plugins.value, &ctx.policies)?;
     let runtime =
         Runtime::new(runtime_cache(&ctx.env).filter(|_| !ctx.policies.plugin_cache_off()))?;
