@@ -339,6 +339,7 @@ impl Settings {
     ) -> Result<Settings, ResolveError> {
         let mut settings = Settings::resolve(project_config, env, flags)?;
         policies.enforce(&mut settings)?;
+        policies.check_proxies(env)?;
         Ok(settings)
     }
 

@@ -98,6 +98,35 @@ fn describe_violations(list: &[Violation]) -> String {
     out
 }
 
+/// The variables a proxy is taken from (as reqwest reads them).
+const PROXY_VARS: &[&str] = &[
+    "HTTPS_PROXY",
+    "https_proxy",
+    "HTTP_PROXY",
+    "http_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+];
+
+/// `scheme://host:port` of a proxy URL, without credentials or path (`host:port` alone means
+/// `http://`, as for reqwest).
+fn proxy_origin(text: &str) -> Option<String> {
+    let t = text.trim();
+    let with_scheme = if t.contains("://") {
+        t.to_string()
+    } else {
+        format!("http://{t}")
+    };
+    let u = url::Url::parse(&with_scheme).ok()?;
+    let host = u.host_str()?;
+    let port = u.port_or_known_default()?;
+    Some(format!(
+        "{}://{}:{port}",
+        u.scheme(),
+        host.to_ascii_lowercase()
+    ))
+}
+
 /// One setting that contradicts one lock.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Violation {
@@ -144,6 +173,7 @@ struct RawPolicy {
     max_log_bytes_max: Option<SizeValue>,
     spool_dir: Option<PathBuf>,
     plugin_cache: Option<bool>,
+    allowed_proxies: Option<Vec<String>>,
     plugins: Option<RawPlugins>,
 }
 
@@ -278,6 +308,9 @@ pub struct Policy {
     pub spool_dir: Option<PathBuf>,
     /// `plugin-cache = false`: compiled plugins are never cached nor loaded from a cache.
     pub plugin_cache_off: bool,
+    /// The proxies (`scheme://host:port`) a proxy variable may name while `allowed-endpoints`
+    /// locks the endpoint; without it, no proxy variable is accepted under that lock.
+    pub allowed_proxies: Vec<String>,
     /// Plugin locks.
     pub plugins: PluginLocks,
 }
@@ -383,6 +416,18 @@ impl Policy {
             max_log_bytes_max,
             spool_dir: raw.spool_dir,
             plugin_cache_off: raw.plugin_cache == Some(false),
+            allowed_proxies: raw
+                .allowed_proxies
+                .unwrap_or_default()
+                .iter()
+                .map(|p| {
+                    proxy_origin(p).ok_or_else(|| {
+                        parse_error(format!(
+                            "allowed-proxies: `{p}` is not a proxy URL (http://proxy.example:3128)"
+                        ))
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?,
             plugins: PluginLocks {
                 required: raw_plugins.required,
                 allowed_sha256,
@@ -795,6 +840,53 @@ impl Policies {
         self.files.is_empty()
     }
 
+    /// Refuses a proxy variable that could route around an `allowed-endpoints` lock: while an
+    /// endpoint is locked, every proxy variable set (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`,
+    /// either case) must name a proxy in that policy's `allowed-proxies`. A proxy sees where
+    /// the payload goes and can answer for the endpoint, so it is part of the endpoint lock.
+    /// `NO_PROXY` is not interpreted here: a variable that is set must be allowed.
+    pub fn check_proxies(&self, env: &[(String, String)]) -> Result<(), PolicyError> {
+        let mut violations = Vec::new();
+        for policy in &self.files {
+            if policy.allowed_endpoints.is_none() {
+                continue;
+            }
+            for var in PROXY_VARS {
+                let Some((_, value)) = env.iter().rev().find(|(k, _)| k == var) else {
+                    continue;
+                };
+                if value.trim().is_empty() {
+                    continue;
+                }
+                let origin = proxy_origin(value);
+                if origin
+                    .as_ref()
+                    .is_some_and(|o| policy.allowed_proxies.contains(o))
+                {
+                    continue;
+                }
+                violations.push(Violation {
+                    setting: "proxy",
+                    // Never the proxy's credentials: only where it is.
+                    value: origin.unwrap_or_else(|| "(not a URL)".to_string()),
+                    source: Source::Env(var.to_string()),
+                    lock: "allowed-endpoints",
+                    policy: policy.path.clone(),
+                    requires: if policy.allowed_proxies.is_empty() {
+                        "no proxy (add the proxy to allowed-proxies in the policy, or unset the variable)".to_string()
+                    } else {
+                        format!("one of allowed-proxies: {}", policy.allowed_proxies.join(", "))
+                    },
+                });
+            }
+        }
+        if violations.is_empty() {
+            Ok(())
+        } else {
+            Err(PolicyError::Violations(violations))
+        }
+    }
+
     /// Whether a policy switches the cache of compiled plugins off (`plugin-cache = false`).
     pub fn plugin_cache_off(&self) -> bool {
         self.files.iter().any(|p| p.plugin_cache_off)
@@ -965,6 +1057,35 @@ fn check_trusted(path: &Path) -> Result<(), PolicyError> {
         path: p.to_path_buf(),
         reason: e.to_string(),
     };
+    // A symlink is refused, not followed: whoever can change where it points (or swap a
+    // directory it goes through) chooses the policy, and the owner and mode checked below
+    // would be those of a file the administrator never looked at.
+    let link = std::fs::symlink_metadata(path).map_err(|e| read_error(path, e))?;
+    if link.file_type().is_symlink() {
+        return Err(PolicyError::Unsafe {
+            path: path.to_path_buf(),
+            problem: "is a symbolic link".into(),
+            fix: format!(
+                "install the policy as a regular file at {} (as root), not a link to one",
+                path.display()
+            ),
+        });
+    }
+    let absolute = std::path::absolute(path).map_err(|e| read_error(path, e))?;
+    let canonical = std::fs::canonicalize(path).map_err(|e| read_error(path, e))?;
+    if canonical != absolute {
+        return Err(PolicyError::Unsafe {
+            path: path.to_path_buf(),
+            problem: format!(
+                "is reached through a symbolic link (it really is {})",
+                canonical.display()
+            ),
+            fix: format!(
+                "name the policy by its real path, {}, with no symbolic link on the way",
+                canonical.display()
+            ),
+        });
+    }
     let meta = std::fs::metadata(path).map_err(|e| read_error(path, e))?;
     if !meta.is_file() {
         return Err(PolicyError::Read {
