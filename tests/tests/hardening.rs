@@ -44,7 +44,11 @@ fn report(dir: &Dir, receiver: &Receiver) -> exlogare_tests::TestCommand {
 /// and `why`, and no secret printed.
 fn assert_stopped(run: &Run, receiver: &Receiver, plugin: &str, why: &str) {
     assert_eq!(run.output.status.code(), Some(7), "{}", run.report());
-    assert!(receiver.received().is_empty(), "something was sent\n{}", run.report());
+    assert!(
+        receiver.received().is_empty(),
+        "something was sent\n{}",
+        run.report()
+    );
     run.assert_stderr_contains(plugin)
         .assert_stderr_contains(why)
         .assert_stderr_contains("nothing was sent")
@@ -66,7 +70,12 @@ fn a_compile_bomb_is_given_up_at_the_deadline_and_nothing_is_sent() {
         .args(["--deadline", "4s", "--plugin"])
         .args([&bomb])
         .output();
-    assert_stopped(&run, &receiver, "bomb.wasm", "did not finish in the time left");
+    assert_stopped(
+        &run,
+        &receiver,
+        "bomb.wasm",
+        "did not finish in the time left",
+    );
 }
 
 #[test]
@@ -231,7 +240,12 @@ fn a_plugin_whose_info_is_not_a_plain_name_is_refused() {
     let run = report(&dir, &receiver)
         .args(["--plugin", BAD_INFO])
         .output();
-    assert_stopped(&run, &receiver, "bad_info.wasm", "invalid answer from `info`");
+    assert_stopped(
+        &run,
+        &receiver,
+        "bad_info.wasm",
+        "invalid answer from `info`",
+    );
     assert!(!run.stderr().contains('\u{1b}'), "{}", run.report());
     assert!(!run.stderr().contains("all clear"), "{}", run.report());
 }
@@ -268,7 +282,12 @@ fn a_plugin_swelling_the_log_call_after_call_is_stopped_by_the_run_cap() {
     let run = report(&dir, &receiver)
         .args(["--plugin", SWELLS_OUTPUT])
         .output();
-    assert_stopped(&run, &receiver, "swells-output", "all calls of the run together");
+    assert_stopped(
+        &run,
+        &receiver,
+        "swells-output",
+        "all calls of the run together",
+    );
 }
 
 // ---- logs that never end -----------------------------------------------------------------
@@ -294,7 +313,10 @@ fn an_endless_log_is_read_up_to_max_read_bytes_and_sent_with_a_marker() {
 
 #[test]
 fn max_read_bytes_comes_from_the_environment_and_the_project_config_too() {
-    for (var, file) in [(Some("64KiB"), None), (None, Some("max-read-bytes = \"64KiB\"\n"))] {
+    for (var, file) in [
+        (Some("64KiB"), None),
+        (None, Some("max-read-bytes = \"64KiB\"\n")),
+    ] {
         let dir = Dir::new();
         if let Some(text) = file {
             dir.create("exlogare.toml", text);
@@ -306,7 +328,10 @@ fn max_read_bytes_comes_from_the_environment_and_the_project_config_too() {
             cmd.env("EXLOGARE_MAX_READ_BYTES", v);
         }
         cmd.ok().assert_stderr_contains("LOG CUT SHORT");
-        assert_eq!(receiver.single().json()["metadata"]["log"]["bytes_read"], 64 << 10);
+        assert_eq!(
+            receiver.single().json()["metadata"]["log"]["bytes_read"],
+            64 << 10
+        );
     }
 }
 
@@ -332,9 +357,7 @@ fn a_log_pipe_kept_open_is_cut_at_three_quarters_of_the_deadline_and_sent() {
         let _ = done_rx.recv();
     });
     let receiver = Receiver::start();
-    let run = report(&dir, &receiver)
-        .args(["--deadline", "20s"])
-        .ok();
+    let run = report(&dir, &receiver).args(["--deadline", "20s"]).ok();
     // Lets the writer close the pipe and end (never joined: had the run failed before
     // opening the pipe, the writer would still wait in `open`).
     let _ = done_tx.send(());
@@ -345,7 +368,10 @@ fn a_log_pipe_kept_open_is_cut_at_three_quarters_of_the_deadline_and_sent() {
         .as_str()
         .expect("a log")
         .to_string();
-    assert!(log.starts_with("step 1\nerror: the first part of the log\n"), "{log}");
+    assert!(
+        log.starts_with("step 1\nerror: the first part of the log\n"),
+        "{log}"
+    );
     assert!(log.contains("share of the deadline"), "{log}");
 }
 
@@ -362,7 +388,12 @@ fn a_redirect_is_never_followed_and_the_token_never_goes_to_its_location() {
         );
         let dir = project();
         let run = report(&dir, &receiver).output();
-        assert_eq!(run.output.status.code(), Some(2), "{code}\n{}", run.report());
+        assert_eq!(
+            run.output.status.code(),
+            Some(2),
+            "{code}\n{}",
+            run.report()
+        );
         assert_eq!(receiver.received().len(), 1, "retried a {code}");
         assert!(elsewhere.received().is_empty(), "followed a {code}");
         run.assert_never_printed(TOKEN);

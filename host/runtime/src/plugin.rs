@@ -542,8 +542,8 @@ fn check_name(name: &str, allowed: impl Fn(char) -> bool, charset: &str) -> Resu
     }
     if let Some(bad) = name.chars().find(|c| !allowed(*c)) {
         return Err(format!(
-            "holds the character {:?}, outside the allowed set ({charset})",
-            bad.escape_default().to_string()
+            "holds the character `{}`, outside the allowed set ({charset})",
+            bad.escape_default()
         ));
     }
     Ok(())
