@@ -185,6 +185,8 @@ impl Runtime {
             .allow_tcp(false)
             .allow_udp(false)
             .allow_ip_name_lookup(false)
+            // `get-random-bytes(len)` makes the host allocate `len` bytes.
+            .max_random_size(64 << 10)
             .build();
         let store_limits = StoreLimitsBuilder::new()
             .memory_size(limits.memory_bytes)
@@ -198,7 +200,7 @@ impl Runtime {
             &self.engine,
             State {
                 wasi,
-                table: ResourceTable::new(),
+                table: resource_table(),
                 limits: store_limits,
             },
         );
@@ -264,6 +266,14 @@ impl WasiView for State {
             table: &mut self.table,
         }
     }
+}
+
+/// The host-side table of a guest's WASI handles (streams, pollables...), capped: each entry
+/// is host memory, and a guest could otherwise ask for a million of them.
+fn resource_table() -> ResourceTable {
+    let mut table = ResourceTable::new();
+    table.set_max_capacity(4096);
+    table
 }
 
 /// A clock that never moves: guests get no clock.
