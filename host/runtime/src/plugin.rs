@@ -11,9 +11,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use wasmtime::component::{
-    Component, ComponentType, Lift, ResourceAny, TypedFunc, WasmList, WasmStr,
-};
+use wasmtime::component::{Component, ResourceAny};
 
 use crate::cache::CacheOutcome;
 use crate::default_guest::RedactorOptions;
@@ -318,46 +316,6 @@ pub struct PluginInstance {
     gs: GuestStore,
     bindings: bindings::RedactorPlugin,
     info: PluginInfo,
-    /// `redactor.report`, called so that its list is read in place from the guest's memory:
-    /// lifted whole, a list of a million entries all pointing at one large string would make
-    /// the host allocate far more than the guest's memory cap.
-    report: TypedFunc<(ResourceAny,), (WasmList<RawRuleCount>,)>,
-}
-
-/// `rule-count` as it lies in the guest's memory.
-#[derive(ComponentType, Lift)]
-#[component(record)]
-struct RawRuleCount {
-    rule: WasmStr,
-    count: u64,
-}
-
-/// `plugin-info` as it lies in the guest's memory.
-#[derive(ComponentType, Lift)]
-#[component(record)]
-struct RawPluginInfo {
-    name: WasmStr,
-    version: WasmStr,
-    description: WasmStr,
-}
-
-/// Copies a guest string out when it is at most `max` bytes; the text is never shown.
-fn take_str(
-    store: &wasmtime::Store<crate::sandbox::State>,
-    s: &WasmStr,
-    max: usize,
-    what: &str,
-) -> Result<String, String> {
-    let text = s
-        .to_str(store)
-        .map_err(|_| format!("{what} is not valid UTF-8"))?;
-    if text.len() > max {
-        return Err(format!(
-            "{what} is {} bytes long, over the limit of {max}",
-            text.len()
-        ));
-    }
-    Ok(text.into_owned())
 }
 
 impl PluginInstance {
@@ -373,49 +331,15 @@ impl PluginInstance {
         }
         let linker = runtime.linker()?;
         let mut gs = runtime.store(&plugin.label, limits);
-        let iface = plugin
-            .shape
-            .exports
-            .iter()
-            .find(|e| split_version(e).0 == REDACTION_INTERFACE)
-            .cloned()
-            .unwrap_or_default();
-        let (bindings, info_func, report) = gs.call("instantiate", |store| {
-            let instance = linker.instantiate(&mut *store, &plugin.component)?;
-            let bindings = bindings::RedactorPlugin::new(&mut *store, &instance)?;
-            let missing = |what: &str| wasmtime::Error::msg(format!("it exports no `{what}`"));
-            let iface = instance
-                .get_export_index(&mut *store, None, &iface)
-                .ok_or_else(|| missing(&iface))?;
-            let info = instance
-                .get_export_index(&mut *store, Some(&iface), "info")
-                .ok_or_else(|| missing("info"))?;
-            let info = instance.get_typed_func::<(), (RawPluginInfo,)>(&mut *store, &info)?;
-            let report = instance
-                .get_export_index(&mut *store, Some(&iface), "[method]redactor.report")
-                .ok_or_else(|| missing("redactor.report"))?;
-            let report = instance
-                .get_typed_func::<(ResourceAny,), (WasmList<RawRuleCount>,)>(&mut *store, &report)?;
-            Ok((bindings, info, report))
+        let bindings = gs.call("instantiate", |store| {
+            bindings::RedactorPlugin::instantiate(store, &plugin.component, &linker)
         })?;
-        let bad_info = |reason: String| GuestError::BadAnswer {
-            guest: plugin.label.clone(),
-            call: "info".to_string(),
-            reason,
-        };
-        let (raw,) = gs.call("info", |s| info_func.call(s, ()))?;
-        let store = &gs.store;
+        let api = bindings.exlogare_ingest_redaction();
+        let info = gs.call("info", |s| api.call_info(s))?;
         let info = PluginInfo {
-            name: take_str(store, &raw.name, 4 * MAX_NAME_CHARS, "its name").map_err(bad_info)?,
-            version: take_str(store, &raw.version, 4 * MAX_NAME_CHARS, "its version")
-                .map_err(bad_info)?,
-            description: take_str(
-                store,
-                &raw.description,
-                4 * MAX_DESCRIPTION_CHARS,
-                "its description",
-            )
-            .map_err(bad_info)?,
+            name: info.name,
+            version: info.version,
+            description: info.description,
         };
         if let Err(reason) = info.validate() {
             return Err(GuestError::BadAnswer {
@@ -430,12 +354,7 @@ impl PluginInstance {
             printable(&info.name),
             printable(&info.version)
         ));
-        Ok(PluginInstance {
-            gs,
-            bindings,
-            info,
-            report,
-        })
+        Ok(PluginInstance { gs, bindings, info })
     }
 
     /// What the plugin says it is.
@@ -544,17 +463,10 @@ impl PluginRedactor {
         let gs = &mut self.instance.gs;
         let out = gs.call("redactor.finish", |s| api.call_finish(s, handle))?;
         let out = gs.check_output("redactor.finish", 0, out)?;
-        let report_func = self.instance.report;
-        let (report,) = gs.call("redactor.report", |s| report_func.call(s, (handle,)))?;
+        let report = gs.call("redactor.report", |s| api.call_report(s, handle))?;
         let finished = out.len();
         self.count_output("redactor.finish", finished)?;
-        let gs = &mut self.instance.gs;
-        let guest = gs.guest().to_string();
-        let bad_report = |reason: String| GuestError::BadAnswer {
-            guest: guest.clone(),
-            call: "redactor.report".to_string(),
-            reason,
-        };
+        let guest = self.instance.gs.guest().to_string();
         if report.len() > MAX_RULES {
             return Err(GuestError::BadAnswer {
                 guest,
@@ -566,27 +478,15 @@ impl PluginRedactor {
             });
         }
         let mut counts = Vec::with_capacity(report.len());
-        for i in 0..report.len() {
-            let entry = match report.get(&mut gs.store, i) {
-                Some(Ok(entry)) => entry,
-                _ => {
-                    return Err(bad_report(format!(
-                        "rule #{} could not be read from its memory",
-                        i + 1
-                    )));
-                }
-            };
-            let rule = take_str(
-                &gs.store,
-                &entry.rule,
-                4 * MAX_NAME_CHARS,
-                &format!("the name of rule #{}", i + 1),
-            )
-            .map_err(&bad_report)?;
-            if let Err(why) = check_rule_name(&rule) {
-                return Err(bad_report(format!("the name of rule #{} {why}", i + 1)));
+        for (i, c) in report.into_iter().enumerate() {
+            if let Err(why) = check_rule_name(&c.rule) {
+                return Err(GuestError::BadAnswer {
+                    guest,
+                    call: "redactor.report".to_string(),
+                    reason: format!("the name of rule #{} {why}", i + 1),
+                });
             }
-            counts.push((rule, entry.count));
+            counts.push((c.rule, c.count));
         }
         let report = counts;
         let mut text = self.utf8.push(&out);
