@@ -486,3 +486,18 @@ fn a_policy_owned_by_someone_else_than_root_is_refused() {
     run.assert_stderr_contains("owned by uid 1000, not root");
     assert!(receiver.received().is_empty());
 }
+
+#[test]
+fn a_policy_can_lower_the_caps_checked_before_compiling() {
+    let dir = project();
+    let policy = dir.create("policy.toml", "[plugins]\nmax-functions = 100\n");
+    std::fs::set_permissions(&policy, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let wide = dir.create("wide.wasm", bombs::many_functions(200));
+    let receiver = Receiver::start();
+    let run = report(&dir, &receiver)
+        .env("EXLOGARE_POLICY_FILE", &policy)
+        .args(["--plugin"])
+        .args([&wide])
+        .output();
+    assert_stopped(&run, &receiver, "wide.wasm", "over the cap of 100");
+}

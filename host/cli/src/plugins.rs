@@ -225,7 +225,9 @@ pub fn run_inspect(args: &crate::cli::InspectArgs) -> crate::Finish {
             )
         })
         .collect();
-    let result = Runtime::new(crate::runtime_cache(&env))
+    // The policy's cache switch and compile caps apply; its refusals are shown by `inspect`.
+    let policies = Policies::load(&env).unwrap_or_else(|_| Policies::none());
+    let result = crate::plugin_runtime(&env, &policies)
         .map_err(Failure::from)
         .and_then(|runtime| inspect(&args.path, &runtime));
     match result {

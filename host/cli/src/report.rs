@@ -4,10 +4,11 @@ use std::io::Write;
 use std::time::Instant;
 
 use exlogare_deliver::Endpoint;
-use exlogare_runtime::{DefaultGuest, JobInput, Limits, LogInfo, Runtime};
+use exlogare_runtime::{DefaultGuest, JobInput, Limits, LogInfo};
 use exlogare_settings::{ByteSize, Layer, When};
 use sha2::{Digest, Sha256};
 
+use crate::Finish;
 use crate::budget::{Budget, Excerpt};
 use crate::cli::ReportArgs;
 use crate::context::Context;
@@ -16,7 +17,6 @@ use crate::logsource::LogReader;
 use crate::pipeline::{self, describe_redactions};
 use crate::plugins;
 use crate::scrub::Scrubber;
-use crate::{Finish, runtime_cache};
 
 /// Size of the log pieces handed to the payload writer.
 const PIECE: usize = 64 << 10;
@@ -77,8 +77,7 @@ fn report(
         deadline: Some(deadline),
         ..Limits::default()
     };
-    let runtime =
-        Runtime::new(runtime_cache(&ctx.env).filter(|_| !ctx.policies.plugin_cache_off()))?;
+    let runtime = crate::plugin_runtime(&ctx.env, &ctx.policies)?;
     let mut guest = DefaultGuest::new(&runtime, &limits)?;
     let ci_env = ctx.ci_env();
 

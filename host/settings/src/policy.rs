@@ -186,6 +186,9 @@ struct RawPlugins {
     allowed_sha256: Vec<String>,
     #[serde(default)]
     minisign_keys: Vec<String>,
+    max_functions: Option<u32>,
+    max_function_bytes: Option<SizeValue>,
+    max_code_bytes: Option<SizeValue>,
 }
 
 /// One allowed endpoint: a host (any URL on it) or a URL prefix (same scheme, host and port,
@@ -274,6 +277,12 @@ pub struct PluginLocks {
     pub allowed_sha256: Vec<String>,
     /// Keys whose minisign signature (`PLUGIN.minisig`) allows a plugin.
     pub minisign_keys: Vec<SigningKey>,
+    /// A plugin may define at most this many functions (checked before compiling).
+    pub max_functions: Option<u32>,
+    /// One function body may be at most this many bytes.
+    pub max_function_bytes: Option<ByteSize>,
+    /// All code together may be at most this many bytes.
+    pub max_code_bytes: Option<ByteSize>,
 }
 
 impl PluginLocks {
@@ -432,6 +441,12 @@ impl Policy {
                 required: raw_plugins.required,
                 allowed_sha256,
                 minisign_keys,
+                max_functions: raw_plugins.max_functions,
+                max_function_bytes: size(
+                    raw_plugins.max_function_bytes,
+                    "plugins.max-function-bytes",
+                )?,
+                max_code_bytes: size(raw_plugins.max_code_bytes, "plugins.max-code-bytes")?,
             },
         })
     }
@@ -885,6 +900,27 @@ impl Policies {
         } else {
             Err(PolicyError::Violations(violations))
         }
+    }
+
+    /// The caps checked before compiling a plugin, as (functions, bytes of one function, bytes
+    /// of all code): the lowest any policy sets, `None` where none sets one. They can only
+    /// lower exlogare's own caps.
+    pub fn compile_caps(&self) -> (Option<u32>, Option<u64>, Option<u64>) {
+        let lowest = |a: Option<u64>, b: Option<u64>| match (a, b) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let mut caps = (None, None, None);
+        for p in &self.files {
+            caps.0 = lowest(
+                caps.0.map(u64::from),
+                p.plugins.max_functions.map(u64::from),
+            )
+            .and_then(|v| u32::try_from(v).ok());
+            caps.1 = lowest(caps.1, p.plugins.max_function_bytes.map(|b| b.0));
+            caps.2 = lowest(caps.2, p.plugins.max_code_bytes.map(|b| b.0));
+        }
+        caps
     }
 
     /// Whether a policy switches the cache of compiled plugins off (`plugin-cache = false`).
