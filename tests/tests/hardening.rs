@@ -501,3 +501,27 @@ fn a_policy_can_lower_the_caps_checked_before_compiling() {
         .output();
     assert_stopped(&run, &receiver, "wide.wasm", "over the cap of 100");
 }
+
+#[test]
+fn a_policy_caps_max_read_bytes_and_refuses_more() {
+    let dir = Dir::new();
+    let policy = dir.create("policy.toml", "max-read-bytes-max = \"64KiB\"\n");
+    std::fs::set_permissions(&policy, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let receiver = Receiver::start();
+    report(&dir, &receiver)
+        .env("EXLOGARE_POLICY_FILE", &policy)
+        .args(["--log", "/dev/zero"])
+        .ok()
+        .assert_stderr_contains("LOG CUT SHORT");
+    assert_eq!(
+        receiver.single().json()["metadata"]["log"]["bytes_read"],
+        64 << 10
+    );
+    let run = report(&dir, &receiver)
+        .env("EXLOGARE_POLICY_FILE", &policy)
+        .args(["--log", "/dev/zero", "--max-read-bytes", "1MiB"])
+        .output();
+    assert_eq!(run.output.status.code(), Some(2), "{}", run.report());
+    run.assert_stderr_contains("policy lock `max-read-bytes-max`");
+    assert_eq!(receiver.received().len(), 1);
+}

@@ -171,6 +171,7 @@ struct RawPolicy {
     redact_vars: Option<Vec<String>>,
     max_log_bytes: Option<SizeValue>,
     max_log_bytes_max: Option<SizeValue>,
+    max_read_bytes_max: Option<SizeValue>,
     spool_dir: Option<PathBuf>,
     plugin_cache: Option<bool>,
     allowed_proxies: Option<Vec<String>>,
@@ -313,6 +314,8 @@ pub struct Policy {
     pub max_log_bytes: Option<ByteSize>,
     /// `max-log-bytes` may be at most this.
     pub max_log_bytes_max: Option<ByteSize>,
+    /// `max-read-bytes` may be at most this.
+    pub max_read_bytes_max: Option<ByteSize>,
     /// `spool-dir` is fixed to this.
     pub spool_dir: Option<PathBuf>,
     /// `plugin-cache = false`: compiled plugins are never cached nor loaded from a cache.
@@ -369,6 +372,7 @@ impl Policy {
         };
         let max_log_bytes = size(raw.max_log_bytes, "max-log-bytes")?;
         let max_log_bytes_max = size(raw.max_log_bytes_max, "max-log-bytes-max")?;
+        let max_read_bytes_max = size(raw.max_read_bytes_max, "max-read-bytes-max")?;
         if let (Some(fixed), Some(max)) = (max_log_bytes, max_log_bytes_max)
             && fixed > max
         {
@@ -423,6 +427,7 @@ impl Policy {
             redact_vars: raw.redact_vars.unwrap_or_default(),
             max_log_bytes,
             max_log_bytes_max,
+            max_read_bytes_max,
             spool_dir: raw.spool_dir,
             plugin_cache_off: raw.plugin_cache == Some(false),
             allowed_proxies: raw
@@ -525,6 +530,15 @@ impl Policy {
             && s.max_log_bytes.value > max
         {
             s.max_log_bytes = Sourced {
+                value: max,
+                source: ours(),
+            };
+        }
+        if let Some(max) = self.max_read_bytes_max
+            && fillable(&s.max_read_bytes.source)
+            && s.max_read_bytes.value > max
+        {
+            s.max_read_bytes = Sourced {
                 value: max,
                 source: ours(),
             };
@@ -665,6 +679,17 @@ impl Policy {
                 format!("at most {max}"),
             );
         }
+        if let Some(max) = self.max_read_bytes_max
+            && s.max_read_bytes.value > max
+        {
+            refuse(
+                "max-read-bytes",
+                s.max_read_bytes.value.to_string(),
+                &s.max_read_bytes.source,
+                "max-read-bytes-max",
+                format!("at most {max}"),
+            );
+        }
         if let Some(dir) = &self.spool_dir
             && s.spool_dir
                 .value
@@ -736,6 +761,11 @@ impl Policy {
                 }
                 if let Some(v) = self.max_log_bytes_max {
                     out.push(format!("max-log-bytes-max = {v}"));
+                }
+            }
+            "max-read-bytes" => {
+                if let Some(v) = self.max_read_bytes_max {
+                    out.push(format!("max-read-bytes-max = {v}"));
                 }
             }
             "spool-dir" => {
