@@ -41,9 +41,11 @@ COPY --from=build /out/busybox /bin/busybox
 RUN ["/bin/busybox", "sh", "-c", "/bin/busybox --install -s /bin && /bin/busybox mkdir -m 1777 /tmp"]
 COPY --from=build /out/exlogare /usr/local/bin/exlogare
 # TLS roots are built into the binary, so no ca-certificates; for a private CA mount a PEM file
-# and set EXLOGARE_CA_FILE. The guest cache goes to /tmp (there is no home directory).
+# and set EXLOGARE_CA_FILE. The guest cache, and the trust records that vouch for its entries,
+# go to /tmp (there is no home directory).
 ENV PATH=/usr/local/bin:/bin \
-    EXLOGARE_CACHE_DIR=/tmp/exlogare-cache
+    EXLOGARE_CACHE_DIR=/tmp/exlogare-cache \
+    XDG_STATE_HOME=/tmp/exlogare-state
 USER 65534:65534
 ENTRYPOINT ["/usr/local/bin/exlogare"]
 CMD ["--help"]

@@ -20,6 +20,10 @@ const HOSTILE: &[&str] = &[
     "opens-sockets",
     "leaks-secret",
     "future-wit",
+    "bad-info",
+    "many-rules",
+    "bad-rule-name",
+    "swells-output",
 ];
 
 fn main() {

@@ -4,6 +4,7 @@
 //! its directory, status, stdout and stderr, so each test stays a few lines of intent.
 
 pub mod adversarial;
+pub mod bombs;
 pub mod proxy;
 pub mod receiver;
 pub mod tls;

@@ -112,6 +112,9 @@ pub struct ReportArgs {
     /// Size budget of the log in the payload; above it the head and tail are kept [default: 8MiB] [env: EXLOGARE_MAX_LOG_BYTES]
     #[arg(long, value_name = "SIZE")]
     pub max_log_bytes: Option<String>,
+    /// The most bytes read from the log; reading also stops at 3/4 of the deadline; what was read is sent, with a marker [default: 4GiB] [env: EXLOGARE_MAX_READ_BYTES]
+    #[arg(long, value_name = "SIZE")]
+    pub max_read_bytes: Option<String>,
     #[command(flatten)]
     pub delivery: DeliveryArgs,
     /// Extra metadata, repeatable: --meta team=payments

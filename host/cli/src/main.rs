@@ -125,6 +125,31 @@ impl Finish {
     }
 }
 
+/// The runtime for a command that runs plugins: the cache unless a policy switches it off, and
+/// the caps checked before compiling a plugin, lowered by the policy where it sets them.
+pub fn plugin_runtime(
+    env: &[(String, String)],
+    policies: &exlogare_settings::Policies,
+) -> Result<exlogare_runtime::Runtime, exlogare_runtime::GuestError> {
+    let cache = runtime_cache(env).filter(|_| !policies.plugin_cache_off());
+    let mut runtime = exlogare_runtime::Runtime::new(cache)?;
+    let mut caps = runtime.compile_caps();
+    let (functions, function_bytes, code_bytes) = policies.compile_caps();
+    if let Some(n) = functions {
+        caps.functions = caps.functions.min(n);
+    }
+    if let Some(n) = function_bytes {
+        caps.function_bytes = caps
+            .function_bytes
+            .min(u32::try_from(n).unwrap_or(u32::MAX));
+    }
+    if let Some(n) = code_bytes {
+        caps.code_bytes = caps.code_bytes.min(n);
+    }
+    runtime.set_compile_caps(caps);
+    Ok(runtime)
+}
+
 /// Where compiled guests are cached: `EXLOGARE_CACHE_DIR`, else the XDG cache directory.
 pub fn runtime_cache(env: &[(String, String)]) -> Option<exlogare_runtime::ArtifactCache> {
     let get = |name: &str| {
@@ -133,8 +158,15 @@ pub fn runtime_cache(env: &[(String, String)]) -> Option<exlogare_runtime::Artif
             .find(|(k, v)| k == name && !v.is_empty())
             .map(|(_, v)| PathBuf::from(v))
     };
+    // The trust records that vouch for each cached artifact live apart from the cache, which
+    // a CI cache may restore with whatever the project put in it; without a place for them
+    // there is no cache (every plugin is compiled each run).
+    let trust = get("XDG_STATE_HOME")
+        .map(|d| d.join("exlogare/trust"))
+        .or_else(|| get("HOME").map(|h| h.join(".local/state/exlogare/trust")))?;
     get("EXLOGARE_CACHE_DIR")
         .or_else(|| get("XDG_CACHE_HOME").map(|d| d.join("exlogare")))
         .or_else(|| get("HOME").map(|h| h.join(".cache/exlogare")))
-        .map(exlogare_runtime::ArtifactCache::new)
+        .filter(|dir| !trust.starts_with(dir))
+        .map(|dir| exlogare_runtime::ArtifactCache::new(dir, trust))
 }

@@ -32,6 +32,8 @@ pub struct Outcome {
     pub plugin_invalid_utf8_bytes: u64,
     /// A read error that cut the log short (what was read before it is still used).
     pub read_error: Option<String>,
+    /// A cap that stopped reading (max-read-bytes, or the time given to reading).
+    pub read_cut: Option<crate::logsource::Cut>,
 }
 
 /// The options of a pipeline run.
@@ -214,6 +216,7 @@ pub fn run(
     let rest = finish_stages(&mut stages, rest, &mut outcome)?;
     sink(&rest).map_err(write_failed)?;
     outcome.bytes_read = reader.bytes_read;
+    outcome.read_cut = reader.cut.clone();
     outcome.normalize = stats;
     Ok(outcome)
 }

@@ -89,6 +89,9 @@ fn describe_cache(plugin: &LoadedPlugin) -> String {
     let how = match plugin.cache {
         Some(CacheOutcome::Hit) => "cache hit",
         Some(CacheOutcome::Compiled) => "compiled now and cached",
+        Some(CacheOutcome::Recompiled) => {
+            "compiled again and re-cached: the cached artifact did not match its trust record"
+        }
         None => "compiled now (no cache directory)",
     };
     format!("{how}, {:.1} ms", plugin.load_time.as_secs_f64() * 1000.0)
@@ -107,7 +110,7 @@ pub fn start_plugins(
     let mut started = Vec::with_capacity(files.len());
     for file in files {
         let plugin = runtime
-            .load_plugin(&file.path, &file.bytes)
+            .load_plugin(&file.path, &file.bytes, limits.deadline)
             .map_err(plugin_failure)?;
         if timing {
             eprintln!(
@@ -148,7 +151,7 @@ pub fn inspect(path: &Path, runtime: &Runtime) -> Result<String, Failure> {
         }
     );
     let plugin = runtime
-        .compile_plugin(&file.path, &file.bytes)
+        .compile_plugin(&file.path, &file.bytes, None)
         .map_err(plugin_failure)?;
     let shape = plugin.shape();
     let _ = writeln!(
@@ -222,7 +225,9 @@ pub fn run_inspect(args: &crate::cli::InspectArgs) -> crate::Finish {
             )
         })
         .collect();
-    let result = Runtime::new(crate::runtime_cache(&env))
+    // The policy's cache switch and compile caps apply; its refusals are shown by `inspect`.
+    let policies = Policies::load(&env).unwrap_or_else(|_| Policies::none());
+    let result = crate::plugin_runtime(&env, &policies)
         .map_err(Failure::from)
         .and_then(|runtime| inspect(&args.path, &runtime));
     match result {

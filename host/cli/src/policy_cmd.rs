@@ -88,7 +88,16 @@ fn show(args: &PolicyArgs) -> u8 {
             return REFUSED;
         }
     };
-    let refusal = policies.enforce(&mut settings).err();
+    let mut refusal = policies.enforce(&mut settings).err();
+    // A proxy variable the endpoint lock does not allow is one more refusal to list.
+    match (&mut refusal, policies.check_proxies(&env)) {
+        (_, Ok(())) => {}
+        (Some(PolicyError::Violations(all)), Err(PolicyError::Violations(more))) => {
+            all.extend(more)
+        }
+        (None, Err(e)) => refusal = Some(e),
+        (Some(_), Err(_)) => {}
+    }
 
     out.push_str("\nsettings:\n");
     let rows: Vec<(String, String, String, String)> = settings

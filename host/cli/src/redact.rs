@@ -3,9 +3,10 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use exlogare_runtime::{DefaultGuest, Limits, Runtime};
+use exlogare_runtime::{DefaultGuest, Limits};
 use exlogare_settings::Layer;
 
+use crate::Finish;
 use crate::cli::RedactArgs;
 use crate::context::Context;
 use crate::failure::{Failure, Kind};
@@ -13,7 +14,6 @@ use crate::logsource::LogReader;
 use crate::pipeline::{self, describe_redactions};
 use crate::plugins;
 use crate::scrub::Scrubber;
-use crate::{Finish, runtime_cache};
 
 /// Runs `redact`.
 pub fn run(args: &RedactArgs) -> Finish {
@@ -33,9 +33,10 @@ fn redact(args: &RedactArgs, ctx: &Context, scrubber: &Scrubber) -> Result<Strin
     let s = &ctx.settings;
     let path = args.file.clone().unwrap_or_else(|| PathBuf::from("-"));
     let mut reader = LogReader::open(&path)
-        .map_err(|e| Failure::new(Kind::Input, format!("cannot read {}: {e}", path.display())))?;
+        .map_err(|e| Failure::new(Kind::Input, format!("cannot read {}: {e}", path.display())))?
+        .limit(ctx.settings.max_read_bytes.value.0, None);
     let plugin_files = plugins::load_plugins(&s.plugins.value, &ctx.policies)?;
-    let runtime = Runtime::new(runtime_cache(&ctx.env))?;
+    let runtime = crate::plugin_runtime(&ctx.env, &ctx.policies)?;
     let limits = Limits::default();
     let mut guest = DefaultGuest::new(&runtime, &limits)?;
     let options = pipeline::Options::from_context(ctx)?;

@@ -4,10 +4,11 @@ use std::io::Write;
 use std::time::Instant;
 
 use exlogare_deliver::Endpoint;
-use exlogare_runtime::{DefaultGuest, JobInput, Limits, LogInfo, Runtime};
+use exlogare_runtime::{DefaultGuest, JobInput, Limits, LogInfo};
 use exlogare_settings::{ByteSize, Layer, When};
 use sha2::{Digest, Sha256};
 
+use crate::Finish;
 use crate::budget::{Budget, Excerpt};
 use crate::cli::ReportArgs;
 use crate::context::Context;
@@ -16,7 +17,6 @@ use crate::logsource::LogReader;
 use crate::pipeline::{self, describe_redactions};
 use crate::plugins;
 use crate::scrub::Scrubber;
-use crate::{Finish, runtime_cache};
 
 /// Size of the log pieces handed to the payload writer.
 const PIECE: usize = 64 << 10;
@@ -31,6 +31,11 @@ fn flags(args: &ReportArgs) -> Result<Layer, Failure> {
             .max_log_bytes
             .as_deref()
             .map(|s| ByteSize::parse("--max-log-bytes", s))
+            .transpose()?,
+        max_read_bytes: args
+            .max_read_bytes
+            .as_deref()
+            .map(|s| ByteSize::parse("--max-read-bytes", s))
             .transpose()?,
         ..Layer::default()
     };
@@ -72,7 +77,7 @@ fn report(
         deadline: Some(deadline),
         ..Limits::default()
     };
-    let runtime = Runtime::new(runtime_cache(&ctx.env))?;
+    let runtime = crate::plugin_runtime(&ctx.env, &ctx.policies)?;
     let mut guest = DefaultGuest::new(&runtime, &limits)?;
     let ci_env = ctx.ci_env();
 
@@ -111,10 +116,13 @@ fn report(
     // into the size budget.
     let plugin_files = plugins::load_plugins(&s.plugins.value, &ctx.policies)?;
     let log_path = &s.log.value;
+    let (num, den) = exlogare_settings::READ_SHARE_OF_DEADLINE;
+    let stop_reading = started + s.deadline.value * num / den;
     let mut reader = LogReader::open(log_path).map_err(|e| {
         Failure::new(Kind::Input, format!("cannot read the log {}: {e}; nothing was sent", log_path.display()))
             .hint("write the job's output to it (e.g. `exlogare run -- CMD` or `CMD 2>&1 | tee build.log`) or point --log / EXLOGARE_LOG at it")
-    })?;
+    })?
+    .limit(s.max_read_bytes.value.0, Some(stop_reading));
     let options = pipeline::Options::from_context(ctx)?;
     let max = usize::try_from(s.max_log_bytes.value.0).unwrap_or(usize::MAX);
     let mut budget = Budget::new(max);
@@ -200,6 +208,18 @@ fn report(
             "replaced {} invalid UTF-8 bytes in plugin output",
             outcome.plugin_invalid_utf8_bytes
         ));
+    }
+    match &outcome.read_cut {
+        Some(crate::logsource::Cut::Bytes(_)) => facts.push(format!(
+            "LOG CUT SHORT: reading stopped at max-read-bytes ({} from {}); the rest of the log was not read, and the log sent ends with a marker saying so (raise --max-read-bytes / EXLOGARE_MAX_READ_BYTES to read more)",
+            s.max_read_bytes.value, s.max_read_bytes.source
+        )),
+        Some(crate::logsource::Cut::Time) => facts.push(format!(
+            "LOG CUT SHORT: reading stopped after {} at {num}/{den} of the {}s deadline, to leave time to send; the rest of the log was not read (a log still being written, or a pipe kept open?), and the log sent ends with a marker saying so (allow more time with --deadline / EXLOGARE_DEADLINE)",
+            human(outcome.bytes_read),
+            s.deadline.value.as_secs()
+        )),
+        None => {}
     }
     if let Some(e) = &outcome.read_error {
         facts.push(format!(

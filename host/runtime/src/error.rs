@@ -62,6 +62,24 @@ pub enum GuestError {
         "{guest} was refused before it ran: it imports {imports}, which the sandbox does not allow (plugins get no files, network or host functions: only the WASI parts Rust's std needs)"
     )]
     ForbiddenImport { guest: String, imports: String },
+    /// A plugin is over a cap checked before compiling it (functions, code size, locals).
+    #[error(
+        "{guest} was refused before it was compiled: {reason}; a redaction plugin needs far less, so this looks like a compile bomb"
+    )]
+    TooBig { guest: String, reason: String },
+    /// Compiling a plugin took longer than the time left before the deadline.
+    #[error(
+        "compiling {guest} did not finish in the time left before the deadline ({limit:?}) and was given up"
+    )]
+    CompileTimeout { guest: String, limit: Duration },
+    /// A guest returned something the host does not accept (a bad rule name, too many rules,
+    /// an `info()` that is not a plain name...). What it returned is not shown.
+    #[error("{guest} returned an invalid answer from `{call}`: {reason}")]
+    BadAnswer {
+        guest: String,
+        call: String,
+        reason: String,
+    },
 }
 
 fn stderr_note(stderr: &str) -> String {
@@ -88,7 +106,10 @@ impl GuestError {
             | GuestError::Rejected { guest, .. }
             | GuestError::NotAPlugin { guest, .. }
             | GuestError::UnsupportedVersion { guest, .. }
-            | GuestError::ForbiddenImport { guest, .. } => guest,
+            | GuestError::ForbiddenImport { guest, .. }
+            | GuestError::TooBig { guest, .. }
+            | GuestError::CompileTimeout { guest, .. }
+            | GuestError::BadAnswer { guest, .. } => guest,
         }
     }
 }

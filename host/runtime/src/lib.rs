@@ -12,6 +12,7 @@ mod engine_config;
 mod error;
 mod in_place;
 mod plugin;
+mod precheck;
 mod sandbox;
 
 pub use cache::{ArtifactCache, CacheOutcome};
@@ -21,9 +22,11 @@ pub use default_guest::{
 };
 pub use error::GuestError;
 pub use plugin::{
-    ALLOWED_IMPORTS, LoadedPlugin, PluginFinish, PluginInfo, PluginInstance, PluginRedactor,
-    PluginShape, REDACTION_INTERFACE, SUPPORTED_WIT_RANGE, import_allowed, wit_version_supported,
+    ALLOWED_IMPORTS, LoadedPlugin, MAX_RULES, PluginFinish, PluginInfo, PluginInstance,
+    PluginRedactor, PluginShape, REDACTION_INTERFACE, SUPPORTED_WIT_RANGE, import_allowed,
+    wit_version_supported,
 };
+pub use precheck::{CompileCaps, CompileSize, OverCap};
 pub use sandbox::{Limits, Runtime};
 
 /// The WIT package version this host speaks.

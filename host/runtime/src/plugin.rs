@@ -210,31 +210,73 @@ pub struct PluginInfo {
 
 impl Runtime {
     /// Compiles `wasm` (once: the compiled form is cached under the wasm's sha256 and the
-    /// engine's compatibility hash) and reads its type, without instantiating it.
+    /// engine's compatibility hash) and reads its type, without instantiating it. It is
+    /// measured first and refused when over the [`crate::CompileCaps`]; the compile runs on a worker
+    /// thread and is given up at `deadline`.
     /// `path` names the plugin in messages. Use [`LoadedPlugin::shape`] and
     /// [`PluginShape::refusal`] to decide, or [`Runtime::load_plugin`] to refuse at once.
-    pub fn compile_plugin(&self, path: &Path, wasm: &[u8]) -> Result<LoadedPlugin, GuestError> {
+    pub fn compile_plugin(
+        &self,
+        path: &Path,
+        wasm: &[u8],
+        deadline: Option<Instant>,
+    ) -> Result<LoadedPlugin, GuestError> {
         let label = format!(
             "plugin {}",
             path.file_name()
                 .map(|n| n.to_string_lossy())
                 .unwrap_or_else(|| path.to_string_lossy())
         );
+        // 1. Caps on what it asks the compiler to do, before any compile.
+        self.compile_caps()
+            .check(wasm)
+            .map_err(|over| GuestError::TooBig {
+                guest: label.clone(),
+                reason: over.0,
+            })?;
+        // 2. The compile (or the cache load), on a worker thread, given up at the deadline:
+        // a crafted module can keep Cranelift busy for minutes. A compile given up keeps its
+        // thread busy until the process ends, which is soon: nothing of it is used.
         let started = Instant::now();
-        let (component, cache) = match self.cache() {
-            Some(cache) => {
-                let (c, outcome) =
-                    cache.load_or_compile_with_outcome(self.engine(), &label, wasm)?;
-                (c, Some(outcome))
+        let engine = self.engine().clone();
+        let cache = self.cache().cloned();
+        let bytes = wasm.to_vec();
+        let guest = label.clone();
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        std::thread::Builder::new()
+            .name("exlogare-compile".into())
+            .spawn(move || {
+                let result = match cache {
+                    Some(cache) => cache
+                        .load_or_compile_with_outcome(&engine, &guest, &bytes)
+                        .map(|(c, outcome)| (c, Some(outcome))),
+                    None => Component::new(&engine, &bytes)
+                        .map(|c| (c, None))
+                        .map_err(|e| GuestError::Load {
+                            guest: guest.clone(),
+                            reason: format!("not a valid wasm component: {e:#}"),
+                        }),
+                };
+                let _ = tx.send(result);
+            })
+            .map_err(|e| GuestError::Load {
+                guest: label.clone(),
+                reason: format!("cannot start the compile thread: {e}"),
+            })?;
+        let received = match deadline {
+            Some(deadline) => {
+                let left = deadline.saturating_duration_since(Instant::now());
+                rx.recv_timeout(left).map_err(|e| match e {
+                    std::sync::mpsc::RecvTimeoutError::Timeout => GuestError::CompileTimeout {
+                        guest: label.clone(),
+                        limit: left,
+                    },
+                    std::sync::mpsc::RecvTimeoutError::Disconnected => compile_thread_died(&label),
+                })?
             }
-            None => (
-                Component::new(self.engine(), wasm).map_err(|e| GuestError::Load {
-                    guest: label.clone(),
-                    reason: format!("not a valid wasm component: {e:#}"),
-                })?,
-                None,
-            ),
+            None => rx.recv().map_err(|_| compile_thread_died(&label))?,
         };
+        let (component, cache) = received?;
         let load_time = started.elapsed();
         let shape = PluginShape::of(&component, self);
         Ok(LoadedPlugin {
@@ -248,12 +290,24 @@ impl Runtime {
 
     /// [`Runtime::compile_plugin`], then refuses a plugin with an unsupported WIT version or
     /// a forbidden import, naming it.
-    pub fn load_plugin(&self, path: &Path, wasm: &[u8]) -> Result<LoadedPlugin, GuestError> {
-        let plugin = self.compile_plugin(path, wasm)?;
+    pub fn load_plugin(
+        &self,
+        path: &Path,
+        wasm: &[u8],
+        deadline: Option<Instant>,
+    ) -> Result<LoadedPlugin, GuestError> {
+        let plugin = self.compile_plugin(path, wasm, deadline)?;
         match plugin.shape.refusal(&plugin.label) {
             Some(refusal) => Err(refusal),
             None => Ok(plugin),
         }
+    }
+}
+
+fn compile_thread_died(label: &str) -> GuestError {
+    GuestError::Load {
+        guest: label.to_string(),
+        reason: "the compiler stopped without an answer (it crashed)".to_string(),
     }
 }
 
@@ -287,6 +341,13 @@ impl PluginInstance {
             version: info.version,
             description: info.description,
         };
+        if let Err(reason) = info.validate() {
+            return Err(GuestError::BadAnswer {
+                guest: plugin.label.clone(),
+                call: "info".to_string(),
+                reason,
+            });
+        }
         gs.set_guest(format!(
             "{} ({}@{})",
             plugin.label,
@@ -330,6 +391,8 @@ impl PluginInstance {
             instance: self,
             handle,
             utf8: Utf8Repair::default(),
+            bytes_in: 0,
+            bytes_out: 0,
         })
     }
 }
@@ -339,6 +402,10 @@ pub struct PluginRedactor {
     instance: PluginInstance,
     handle: ResourceAny,
     utf8: Utf8Repair,
+    /// Bytes given to the plugin so far.
+    bytes_in: u64,
+    /// Bytes it returned so far.
+    bytes_out: u64,
 }
 
 impl PluginRedactor {
@@ -363,7 +430,25 @@ impl PluginRedactor {
         let gs = &mut self.instance.gs;
         let out = gs.call("redactor.push", |s| api.call_push(s, handle, chunk))?;
         let out = gs.check_output("redactor.push", chunk.len(), out)?;
+        self.bytes_in += chunk.len() as u64;
+        self.count_output("redactor.push", out.len())?;
         Ok(self.utf8.push(&out))
+    }
+
+    /// Adds `len` bytes to what this run returned, refusing a run over its total output cap:
+    /// each call within its own cap can still add up to far more than the log.
+    fn count_output(&mut self, call: &str, len: usize) -> Result<(), GuestError> {
+        self.bytes_out += len as u64;
+        let limit = self.instance.gs.limits().run_output_limit(self.bytes_in);
+        if self.bytes_out > limit {
+            return Err(GuestError::OutputTooLarge {
+                guest: self.instance.gs.guest().to_string(),
+                call: format!("{call}, all calls of the run together"),
+                got: usize::try_from(self.bytes_out).unwrap_or(usize::MAX),
+                limit: usize::try_from(limit).unwrap_or(usize::MAX),
+            });
+        }
+        Ok(())
     }
 
     /// Ends the run: the rest of the text, the counts by rule, and how many bytes of invalid
@@ -379,13 +464,33 @@ impl PluginRedactor {
         let out = gs.call("redactor.finish", |s| api.call_finish(s, handle))?;
         let out = gs.check_output("redactor.finish", 0, out)?;
         let report = gs.call("redactor.report", |s| api.call_report(s, handle))?;
+        let finished = out.len();
+        self.count_output("redactor.finish", finished)?;
+        let guest = self.instance.gs.guest().to_string();
+        if report.len() > MAX_RULES {
+            return Err(GuestError::BadAnswer {
+                guest,
+                call: "redactor.report".to_string(),
+                reason: format!(
+                    "it reported {} rules, over the limit of {MAX_RULES}",
+                    report.len()
+                ),
+            });
+        }
+        let mut counts = Vec::with_capacity(report.len());
+        for (i, c) in report.into_iter().enumerate() {
+            if let Err(why) = check_rule_name(&c.rule) {
+                return Err(GuestError::BadAnswer {
+                    guest,
+                    call: "redactor.report".to_string(),
+                    reason: format!("the name of rule #{} {why}", i + 1),
+                });
+            }
+            counts.push((c.rule, c.count));
+        }
+        let report = counts;
         let mut text = self.utf8.push(&out);
         text.extend_from_slice(&self.utf8.finish());
-        let report = report
-            .into_iter()
-            .take(256)
-            .map(|c| (printable(&c.rule), c.count))
-            .collect();
         Ok(PluginFinish {
             text,
             counts: report,
@@ -403,6 +508,79 @@ pub struct PluginFinish {
     pub counts: Vec<(String, u64)>,
     /// Bytes of invalid UTF-8 in the plugin's output that the host replaced.
     pub invalid_utf8_bytes: u64,
+}
+
+/// The most rules a plugin may report.
+pub const MAX_RULES: usize = 256;
+
+/// The longest rule name, plugin name or version, in characters.
+pub const MAX_NAME_CHARS: usize = 64;
+
+/// The longest plugin description, in characters.
+pub const MAX_DESCRIPTION_CHARS: usize = 200;
+
+/// Checks a rule name: 1 to 64 characters of `A-Z a-z 0-9 _ . : / -`. It is printed in the
+/// summary and sent in the payload, so it may hold nothing a terminal or a reader of the
+/// JSON could take for something else.
+fn check_rule_name(name: &str) -> Result<(), String> {
+    check_name(
+        name,
+        |c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | ':' | '/' | '-'),
+        "A-Z a-z 0-9 _ . : / -",
+    )
+}
+
+fn check_name(name: &str, allowed: impl Fn(char) -> bool, charset: &str) -> Result<(), String> {
+    let chars = name.chars().count();
+    if chars == 0 {
+        return Err("is empty".to_string());
+    }
+    if chars > MAX_NAME_CHARS {
+        return Err(format!(
+            "is {chars} characters long, over the limit of {MAX_NAME_CHARS}"
+        ));
+    }
+    if let Some(bad) = name.chars().find(|c| !allowed(*c)) {
+        return Err(format!(
+            "holds the character `{}`, outside the allowed set ({charset})",
+            bad.escape_default()
+        ));
+    }
+    Ok(())
+}
+
+impl PluginInfo {
+    /// Checks what a plugin says about itself before it is printed or sent: a name of 1 to 64
+    /// characters of `A-Z a-z 0-9 _ . -`, a version of the same plus `+`, a description of at
+    /// most 200 characters with no control or bidirectional-override characters.
+    pub fn validate(&self) -> Result<(), String> {
+        check_name(
+            &self.name,
+            |c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'),
+            "A-Z a-z 0-9 _ . -",
+        )
+        .map_err(|why| format!("its name {why}"))?;
+        check_name(
+            &self.version,
+            |c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-' | '+'),
+            "A-Z a-z 0-9 _ . - +",
+        )
+        .map_err(|why| format!("its version {why}"))?;
+        let chars = self.description.chars().count();
+        if chars > MAX_DESCRIPTION_CHARS {
+            return Err(format!(
+                "its description is {chars} characters long, over the limit of {MAX_DESCRIPTION_CHARS}"
+            ));
+        }
+        if self.description.chars().any(|c| {
+            c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        }) {
+            return Err(
+                "its description holds control or bidirectional-override characters".to_string(),
+            );
+        }
+        Ok(())
+    }
 }
 
 /// A plugin-chosen name made safe to print: control characters dropped, length capped.

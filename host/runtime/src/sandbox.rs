@@ -16,6 +16,7 @@ use crate::cache::ArtifactCache;
 use crate::engine_config;
 use crate::error::GuestError;
 use crate::in_place;
+use crate::precheck::CompileCaps;
 
 /// How often the epoch advances; deadlines are counted in these ticks.
 const TICK: Duration = Duration::from_millis(5);
@@ -35,6 +36,14 @@ pub struct Limits {
     pub output_slack: usize,
     /// How much of the guest's stderr is kept to show when it fails.
     pub stderr_bytes: usize,
+    /// The most elements one table may grow to (a Rust plugin's function table holds a few
+    /// thousand).
+    pub table_elements: usize,
+    /// A plugin's whole run may return at most `input * run_output_factor +
+    /// run_output_slack` bytes, all calls together.
+    pub run_output_factor: u64,
+    /// See `run_output_factor`.
+    pub run_output_slack: u64,
 }
 
 impl Default for Limits {
@@ -46,6 +55,9 @@ impl Default for Limits {
             output_factor: 4,
             output_slack: 64 << 10,
             stderr_bytes: 16 << 10,
+            table_elements: 100_000,
+            run_output_factor: 2,
+            run_output_slack: 1 << 20,
         }
     }
 }
@@ -61,6 +73,13 @@ impl Limits {
         }
     }
 
+    /// The most output a whole run may return for `input` bytes of input, all calls together.
+    pub fn run_output_limit(&self, input: u64) -> u64 {
+        input
+            .saturating_mul(self.run_output_factor)
+            .saturating_add(self.run_output_slack)
+    }
+
     /// The most output a call may return for `input` bytes of input.
     pub fn output_limit(&self, input: usize) -> usize {
         input
@@ -74,6 +93,8 @@ pub struct Runtime {
     engine: Engine,
     ticker_stop: Arc<AtomicBool>,
     cache: Option<ArtifactCache>,
+    /// What a plugin may ask the compiler to do.
+    caps: CompileCaps,
     /// The embedded artifact's component when it runs in place, shared by every guest of this
     /// runtime (its code can back one component per process).
     in_place: OnceLock<Option<(usize, Component)>>,
@@ -111,6 +132,7 @@ impl Runtime {
             engine,
             ticker_stop,
             cache,
+            caps: CompileCaps::default(),
             in_place: OnceLock::new(),
         })
     }
@@ -124,6 +146,16 @@ impl Runtime {
     /// start-up (x86-64 Linux, one runtime per process at a time); for diagnostics and tests.
     pub fn default_guest_in_place(&self) -> bool {
         matches!(self.in_place.get(), Some(Some(_)))
+    }
+
+    /// The caps checked before a plugin is compiled.
+    pub fn compile_caps(&self) -> CompileCaps {
+        self.caps
+    }
+
+    /// Sets the caps checked before a plugin is compiled (a policy may lower them).
+    pub fn set_compile_caps(&mut self, caps: CompileCaps) {
+        self.caps = caps;
     }
 
     /// The compiled-artifact cache, if any.
@@ -153,11 +185,14 @@ impl Runtime {
             .allow_tcp(false)
             .allow_udp(false)
             .allow_ip_name_lookup(false)
+            // `get-random-bytes(len)` makes the host allocate `len` bytes.
+            .max_random_size(64 << 10)
             .build();
         let store_limits = StoreLimitsBuilder::new()
             .memory_size(limits.memory_bytes)
             .instances(32)
             .tables(32)
+            .table_elements(limits.table_elements)
             .memories(8)
             .trap_on_grow_failure(true)
             .build();
@@ -165,7 +200,7 @@ impl Runtime {
             &self.engine,
             State {
                 wasi,
-                table: ResourceTable::new(),
+                table: resource_table(),
                 limits: store_limits,
             },
         );
@@ -233,6 +268,14 @@ impl WasiView for State {
     }
 }
 
+/// The host-side table of a guest's WASI handles (streams, pollables...), capped: each entry
+/// is host memory, and a guest could otherwise ask for a million of them.
+fn resource_table() -> ResourceTable {
+    let mut table = ResourceTable::new();
+    table.set_max_capacity(4096);
+    table
+}
+
 /// A clock that never moves: guests get no clock.
 struct FrozenClock;
 
@@ -266,6 +309,11 @@ impl GuestStore {
     /// The guest's name, for messages.
     pub(crate) fn guest(&self) -> &str {
         &self.guest
+    }
+
+    /// The limits it runs under.
+    pub(crate) fn limits(&self) -> &Limits {
+        &self.limits
     }
 
     /// Renames the guest (once a plugin has said who it is).

@@ -164,6 +164,14 @@ impl fmt::Display for Compress {
 pub const DEFAULT_URL: &str = "https://api.exlogare.net";
 /// The default size budget of the log part of a payload.
 pub const DEFAULT_MAX_LOG_BYTES: u64 = 8 << 20;
+/// The default cap on the bytes read from the log: far above any real job's log (a 1 GiB log
+/// is read whole), low enough that a log that never ends (`/dev/zero`, a FIFO kept writing)
+/// stops being read and what was read is sent.
+pub const DEFAULT_MAX_READ_BYTES: u64 = 4 << 30;
+/// Reading the log stops at this share of the deadline (numerator, denominator): 3/4 of the
+/// default 120 s is 90 s, three times what a debug build takes for 1 GiB, and leaves 30 s to
+/// build, send and if need be spool the payload.
+pub const READ_SHARE_OF_DEADLINE: (u32, u32) = (3, 4);
 /// The default time to establish a connection.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The default overall deadline: well under GitLab's 5-minute after_script timeout.
@@ -182,6 +190,8 @@ pub struct Settings {
     pub strict: Sourced<bool>,
     /// Size budget of the log part of the payload.
     pub max_log_bytes: Sourced<ByteSize>,
+    /// The most bytes read from the log; the rest is left unread, and said so.
+    pub max_read_bytes: Sourced<ByteSize>,
     /// Known values shorter than this are not redacted everywhere.
     pub min_secret_length: Sourced<u32>,
     /// More variable names whose values are secret.
@@ -217,6 +227,7 @@ impl Default for Settings {
             when: Sourced::default_value(When::Statuses(vec!["failed".into()])),
             strict: Sourced::default_value(false),
             max_log_bytes: Sourced::default_value(ByteSize(DEFAULT_MAX_LOG_BYTES)),
+            max_read_bytes: Sourced::default_value(ByteSize(DEFAULT_MAX_READ_BYTES)),
             min_secret_length: Sourced::default_value(8),
             redact_vars: Sourced::default_value(Vec::new()),
             rules: Sourced::default_value(None),
@@ -280,6 +291,7 @@ impl Settings {
         set!(when, "when", |v: When| v);
         set!(strict, "strict", |v: bool| v);
         set!(max_log_bytes, "max-log-bytes", |v: ByteSize| v);
+        set!(max_read_bytes, "max-read-bytes", |v: ByteSize| v);
         set!(min_secret_length, "min-secret-length", |v: u32| v);
         set!(redact_vars, "redact-vars", |v: Vec<String>| v);
         set!(rules, "rules", |v: PathBuf| Some(v));
@@ -327,6 +339,7 @@ impl Settings {
     ) -> Result<Settings, ResolveError> {
         let mut settings = Settings::resolve(project_config, env, flags)?;
         policies.enforce(&mut settings)?;
+        policies.check_proxies(env)?;
         Ok(settings)
     }
 
@@ -361,6 +374,11 @@ impl Settings {
                 "max-log-bytes",
                 self.max_log_bytes.value.to_string(),
                 &self.max_log_bytes.source,
+            ),
+            (
+                "max-read-bytes",
+                self.max_read_bytes.value.to_string(),
+                &self.max_read_bytes.source,
             ),
             (
                 "min-secret-length",

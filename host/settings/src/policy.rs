@@ -98,6 +98,35 @@ fn describe_violations(list: &[Violation]) -> String {
     out
 }
 
+/// The variables a proxy is taken from (as reqwest reads them).
+const PROXY_VARS: &[&str] = &[
+    "HTTPS_PROXY",
+    "https_proxy",
+    "HTTP_PROXY",
+    "http_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+];
+
+/// `scheme://host:port` of a proxy URL, without credentials or path (`host:port` alone means
+/// `http://`, as for reqwest).
+fn proxy_origin(text: &str) -> Option<String> {
+    let t = text.trim();
+    let with_scheme = if t.contains("://") {
+        t.to_string()
+    } else {
+        format!("http://{t}")
+    };
+    let u = url::Url::parse(&with_scheme).ok()?;
+    let host = u.host_str()?;
+    let port = u.port_or_known_default()?;
+    Some(format!(
+        "{}://{}:{port}",
+        u.scheme(),
+        host.to_ascii_lowercase()
+    ))
+}
+
 /// One setting that contradicts one lock.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Violation {
@@ -142,7 +171,10 @@ struct RawPolicy {
     redact_vars: Option<Vec<String>>,
     max_log_bytes: Option<SizeValue>,
     max_log_bytes_max: Option<SizeValue>,
+    max_read_bytes_max: Option<SizeValue>,
     spool_dir: Option<PathBuf>,
+    plugin_cache: Option<bool>,
+    allowed_proxies: Option<Vec<String>>,
     plugins: Option<RawPlugins>,
 }
 
@@ -155,6 +187,9 @@ struct RawPlugins {
     allowed_sha256: Vec<String>,
     #[serde(default)]
     minisign_keys: Vec<String>,
+    max_functions: Option<u32>,
+    max_function_bytes: Option<SizeValue>,
+    max_code_bytes: Option<SizeValue>,
 }
 
 /// One allowed endpoint: a host (any URL on it) or a URL prefix (same scheme, host and port,
@@ -243,6 +278,12 @@ pub struct PluginLocks {
     pub allowed_sha256: Vec<String>,
     /// Keys whose minisign signature (`PLUGIN.minisig`) allows a plugin.
     pub minisign_keys: Vec<SigningKey>,
+    /// A plugin may define at most this many functions (checked before compiling).
+    pub max_functions: Option<u32>,
+    /// One function body may be at most this many bytes.
+    pub max_function_bytes: Option<ByteSize>,
+    /// All code together may be at most this many bytes.
+    pub max_code_bytes: Option<ByteSize>,
 }
 
 impl PluginLocks {
@@ -273,8 +314,15 @@ pub struct Policy {
     pub max_log_bytes: Option<ByteSize>,
     /// `max-log-bytes` may be at most this.
     pub max_log_bytes_max: Option<ByteSize>,
+    /// `max-read-bytes` may be at most this.
+    pub max_read_bytes_max: Option<ByteSize>,
     /// `spool-dir` is fixed to this.
     pub spool_dir: Option<PathBuf>,
+    /// `plugin-cache = false`: compiled plugins are never cached nor loaded from a cache.
+    pub plugin_cache_off: bool,
+    /// The proxies (`scheme://host:port`) a proxy variable may name while `allowed-endpoints`
+    /// locks the endpoint; without it, no proxy variable is accepted under that lock.
+    pub allowed_proxies: Vec<String>,
     /// Plugin locks.
     pub plugins: PluginLocks,
 }
@@ -307,6 +355,11 @@ impl Policy {
                 "allow-http can only be locked to false (plain http off); remove it to leave the choice to projects".into(),
             ));
         }
+        if raw.plugin_cache == Some(true) {
+            return Err(parse_error(
+                "plugin-cache can only be locked to false (no cache of compiled plugins); remove it to keep the cache".into(),
+            ));
+        }
         if raw.default_rules == Some(false) {
             return Err(parse_error(
                 "default-rules can only be locked to true (the built-in rules stay on); remove it to leave the choice to projects".into(),
@@ -319,6 +372,7 @@ impl Policy {
         };
         let max_log_bytes = size(raw.max_log_bytes, "max-log-bytes")?;
         let max_log_bytes_max = size(raw.max_log_bytes_max, "max-log-bytes-max")?;
+        let max_read_bytes_max = size(raw.max_read_bytes_max, "max-read-bytes-max")?;
         if let (Some(fixed), Some(max)) = (max_log_bytes, max_log_bytes_max)
             && fixed > max
         {
@@ -373,11 +427,31 @@ impl Policy {
             redact_vars: raw.redact_vars.unwrap_or_default(),
             max_log_bytes,
             max_log_bytes_max,
+            max_read_bytes_max,
             spool_dir: raw.spool_dir,
+            plugin_cache_off: raw.plugin_cache == Some(false),
+            allowed_proxies: raw
+                .allowed_proxies
+                .unwrap_or_default()
+                .iter()
+                .map(|p| {
+                    proxy_origin(p).ok_or_else(|| {
+                        parse_error(format!(
+                            "allowed-proxies: `{p}` is not a proxy URL (http://proxy.example:3128)"
+                        ))
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?,
             plugins: PluginLocks {
                 required: raw_plugins.required,
                 allowed_sha256,
                 minisign_keys,
+                max_functions: raw_plugins.max_functions,
+                max_function_bytes: size(
+                    raw_plugins.max_function_bytes,
+                    "plugins.max-function-bytes",
+                )?,
+                max_code_bytes: size(raw_plugins.max_code_bytes, "plugins.max-code-bytes")?,
             },
         })
     }
@@ -456,6 +530,15 @@ impl Policy {
             && s.max_log_bytes.value > max
         {
             s.max_log_bytes = Sourced {
+                value: max,
+                source: ours(),
+            };
+        }
+        if let Some(max) = self.max_read_bytes_max
+            && fillable(&s.max_read_bytes.source)
+            && s.max_read_bytes.value > max
+        {
+            s.max_read_bytes = Sourced {
                 value: max,
                 source: ours(),
             };
@@ -596,6 +679,17 @@ impl Policy {
                 format!("at most {max}"),
             );
         }
+        if let Some(max) = self.max_read_bytes_max
+            && s.max_read_bytes.value > max
+        {
+            refuse(
+                "max-read-bytes",
+                s.max_read_bytes.value.to_string(),
+                &s.max_read_bytes.source,
+                "max-read-bytes-max",
+                format!("at most {max}"),
+            );
+        }
         if let Some(dir) = &self.spool_dir
             && s.spool_dir
                 .value
@@ -667,6 +761,11 @@ impl Policy {
                 }
                 if let Some(v) = self.max_log_bytes_max {
                     out.push(format!("max-log-bytes-max = {v}"));
+                }
+            }
+            "max-read-bytes" => {
+                if let Some(v) = self.max_read_bytes_max {
+                    out.push(format!("max-read-bytes-max = {v}"));
                 }
             }
             "spool-dir" => {
@@ -784,6 +883,79 @@ impl Policies {
     /// Whether any policy is in force.
     pub fn is_empty(&self) -> bool {
         self.files.is_empty()
+    }
+
+    /// Refuses a proxy variable that could route around an `allowed-endpoints` lock: while an
+    /// endpoint is locked, every proxy variable set (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`,
+    /// either case) must name a proxy in that policy's `allowed-proxies`. A proxy sees where
+    /// the payload goes and can answer for the endpoint, so it is part of the endpoint lock.
+    /// `NO_PROXY` is not interpreted here: a variable that is set must be allowed.
+    pub fn check_proxies(&self, env: &[(String, String)]) -> Result<(), PolicyError> {
+        let mut violations = Vec::new();
+        for policy in &self.files {
+            if policy.allowed_endpoints.is_none() {
+                continue;
+            }
+            for var in PROXY_VARS {
+                let Some((_, value)) = env.iter().rev().find(|(k, _)| k == var) else {
+                    continue;
+                };
+                if value.trim().is_empty() {
+                    continue;
+                }
+                let origin = proxy_origin(value);
+                if origin
+                    .as_ref()
+                    .is_some_and(|o| policy.allowed_proxies.contains(o))
+                {
+                    continue;
+                }
+                violations.push(Violation {
+                    setting: "proxy",
+                    // Never the proxy's credentials: only where it is.
+                    value: origin.unwrap_or_else(|| "(not a URL)".to_string()),
+                    source: Source::Env(var.to_string()),
+                    lock: "allowed-endpoints",
+                    policy: policy.path.clone(),
+                    requires: if policy.allowed_proxies.is_empty() {
+                        "no proxy (add the proxy to allowed-proxies in the policy, or unset the variable)".to_string()
+                    } else {
+                        format!("one of allowed-proxies: {}", policy.allowed_proxies.join(", "))
+                    },
+                });
+            }
+        }
+        if violations.is_empty() {
+            Ok(())
+        } else {
+            Err(PolicyError::Violations(violations))
+        }
+    }
+
+    /// The caps checked before compiling a plugin, as (functions, bytes of one function, bytes
+    /// of all code): the lowest any policy sets, `None` where none sets one. They can only
+    /// lower exlogare's own caps.
+    pub fn compile_caps(&self) -> (Option<u32>, Option<u64>, Option<u64>) {
+        let lowest = |a: Option<u64>, b: Option<u64>| match (a, b) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let mut caps = (None, None, None);
+        for p in &self.files {
+            caps.0 = lowest(
+                caps.0.map(u64::from),
+                p.plugins.max_functions.map(u64::from),
+            )
+            .and_then(|v| u32::try_from(v).ok());
+            caps.1 = lowest(caps.1, p.plugins.max_function_bytes.map(|b| b.0));
+            caps.2 = lowest(caps.2, p.plugins.max_code_bytes.map(|b| b.0));
+        }
+        caps
+    }
+
+    /// Whether a policy switches the cache of compiled plugins off (`plugin-cache = false`).
+    pub fn plugin_cache_off(&self) -> bool {
+        self.files.iter().any(|p| p.plugin_cache_off)
     }
 
     /// Whether a policy locks strict mode on (then even a refusal exits non-zero).
@@ -951,6 +1123,35 @@ fn check_trusted(path: &Path) -> Result<(), PolicyError> {
         path: p.to_path_buf(),
         reason: e.to_string(),
     };
+    // A symlink is refused, not followed: whoever can change where it points (or swap a
+    // directory it goes through) chooses the policy, and the owner and mode checked below
+    // would be those of a file the administrator never looked at.
+    let link = std::fs::symlink_metadata(path).map_err(|e| read_error(path, e))?;
+    if link.file_type().is_symlink() {
+        return Err(PolicyError::Unsafe {
+            path: path.to_path_buf(),
+            problem: "is a symbolic link".into(),
+            fix: format!(
+                "install the policy as a regular file at {} (as root), not a link to one",
+                path.display()
+            ),
+        });
+    }
+    let absolute = std::path::absolute(path).map_err(|e| read_error(path, e))?;
+    let canonical = std::fs::canonicalize(path).map_err(|e| read_error(path, e))?;
+    if canonical != absolute {
+        return Err(PolicyError::Unsafe {
+            path: path.to_path_buf(),
+            problem: format!(
+                "is reached through a symbolic link (it really is {})",
+                canonical.display()
+            ),
+            fix: format!(
+                "name the policy by its real path, {}, with no symbolic link on the way",
+                canonical.display()
+            ),
+        });
+    }
     let meta = std::fs::metadata(path).map_err(|e| read_error(path, e))?;
     if !meta.is_file() {
         return Err(PolicyError::Read {

@@ -19,6 +19,14 @@ impl redaction::Guest for Plugin {
     type Redactor = Redactor;
 
     fn info() -> redaction::PluginInfo {
+        // A name that would rewrite the terminal line it is printed on and fake a summary.
+        #[cfg(feature = "bad-info")]
+        return redaction::PluginInfo {
+            name: "bad-info\r\x1b[2Kexlogare: sent 0 B, all clear".to_string(),
+            version: "1.0".to_string(),
+            description: "x".repeat(100_000),
+        };
+        #[allow(unreachable_code)]
         redaction::PluginInfo {
             name: env!("CARGO_PKG_NAME").to_string(),
             version: env!("CARGO_PKG_VERSION").to_string(),
@@ -49,7 +57,7 @@ impl redaction::GuestRedactor for Redactor {
     }
 
     fn report(&self) -> Vec<redaction::RuleCount> {
-        Vec::new()
+        report()
     }
 }
 
@@ -121,4 +129,42 @@ fn misbehave(r: &Redactor, chunk: Vec<u8>) -> Vec<u8> {
         out.push(b'\n');
     }
     out
+}
+
+#[cfg(not(any(feature = "many-rules", feature = "bad-rule-name")))]
+fn report() -> Vec<redaction::RuleCount> {
+    Vec::new()
+}
+
+/// Reports far more rules than any plugin has, to flood the summary and the payload.
+#[cfg(feature = "many-rules")]
+fn report() -> Vec<redaction::RuleCount> {
+    (0..100_000)
+        .map(|i| redaction::RuleCount {
+            rule: format!("rule-{i}"),
+            count: 1,
+        })
+        .collect()
+}
+
+/// Reports a rule whose name holds a newline and terminal escapes.
+#[cfg(feature = "bad-rule-name")]
+fn report() -> Vec<redaction::RuleCount> {
+    vec![redaction::RuleCount {
+        rule: "ok\n\x1b[31mexlogare: error: fake line".to_string(),
+        count: 1,
+    }]
+}
+
+/// Passes the text through unchanged (the plugins whose misbehaviour is elsewhere).
+#[cfg(any(feature = "bad-info", feature = "many-rules", feature = "bad-rule-name"))]
+fn misbehave(_: &Redactor, chunk: Vec<u8>) -> Vec<u8> {
+    chunk
+}
+
+/// Returns each chunk four times over: within the cap of one call (4 x input + 64 KiB), but
+/// all calls together swell the log far past anything a redactor needs.
+#[cfg(feature = "swells-output")]
+fn misbehave(_: &Redactor, chunk: Vec<u8>) -> Vec<u8> {
+    chunk.repeat(4)
 }

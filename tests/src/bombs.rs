@@ -1,0 +1,85 @@
+//! Hostile components built by the tests themselves, byte by byte with `wasm-encoder`, for
+//! attacks no Rust plugin compiles to: modules made to keep the compiler busy.
+//!
+//! None of them needs to be a valid redaction plugin: the host must stop them before (caps) or
+//! while (deadline) compiling, which happens before it ever looks at their exports.
+
+use wasm_encoder::{
+    CodeSection, Component, Function, FunctionSection, Instruction, Module, ModuleSection,
+    TypeSection, ValType,
+};
+
+/// A component around one core module of `functions` functions, each with `locals` i64 locals
+/// and a body of about `body_bytes` bytes: long runs of arithmetic between locals picked
+/// pseudo-randomly, inside nested blocks with conditional branches, so that many values are
+/// live across many blocks (work for SSA construction and the register allocator).
+pub fn compile_bomb(functions: u32, locals: u32, body_bytes: usize) -> Vec<u8> {
+    let mut types = TypeSection::new();
+    types.ty().function([], [ValType::I64]);
+    let mut funcs = FunctionSection::new();
+    let mut code = CodeSection::new();
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = |n: u32| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % u64::from(n.max(1))) as u32
+    };
+    for _ in 0..functions {
+        funcs.function(0);
+        let mut f = Function::new([(locals, ValType::I64)]);
+        let mut depth = 0u32;
+        while f.byte_len() < body_bytes {
+            if depth < 64 && next(8) == 0 {
+                f.instruction(&Instruction::Block(wasm_encoder::BlockType::Empty));
+                depth += 1;
+            }
+            f.instruction(&Instruction::LocalGet(next(locals)));
+            f.instruction(&Instruction::LocalGet(next(locals)));
+            f.instruction(&Instruction::I64Mul);
+            f.instruction(&Instruction::LocalGet(next(locals)));
+            f.instruction(&Instruction::I64Add);
+            f.instruction(&Instruction::LocalSet(next(locals)));
+            if depth > 0 && next(4) == 0 {
+                f.instruction(&Instruction::LocalGet(next(locals)));
+                f.instruction(&Instruction::I32WrapI64);
+                f.instruction(&Instruction::BrIf(next(depth)));
+            }
+            if depth > 0 && next(16) == 0 {
+                f.instruction(&Instruction::End);
+                depth -= 1;
+            }
+        }
+        for _ in 0..depth {
+            f.instruction(&Instruction::End);
+        }
+        f.instruction(&Instruction::LocalGet(0));
+        f.instruction(&Instruction::End);
+        code.function(&f);
+    }
+    wrap(types, funcs, code)
+}
+
+/// A component around one core module of `n` tiny functions (`i64.const 0`).
+pub fn many_functions(n: u32) -> Vec<u8> {
+    let mut types = TypeSection::new();
+    types.ty().function([], [ValType::I64]);
+    let mut funcs = FunctionSection::new();
+    let mut code = CodeSection::new();
+    for _ in 0..n {
+        funcs.function(0);
+        let mut f = Function::new([]);
+        f.instruction(&Instruction::I64Const(0));
+        f.instruction(&Instruction::End);
+        code.function(&f);
+    }
+    wrap(types, funcs, code)
+}
+
+fn wrap(types: TypeSection, funcs: FunctionSection, code: CodeSection) -> Vec<u8> {
+    let mut module = Module::new();
+    module.section(&types).section(&funcs).section(&code);
+    let mut component = Component::new();
+    component.section(&ModuleSection(&module));
+    component.finish()
+}
