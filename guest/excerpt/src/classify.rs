@@ -52,6 +52,43 @@ fn hit(ac: &Option<AhoCorasick>, text: &str) -> bool {
     ac.as_ref().is_some_and(|ac| ac.is_match(text))
 }
 
+/// Whether `ac` finds a keyword in `text` that is a word of its own, not a part of an
+/// identifier: `ErrorTest`, `FailureHandler` or `onError` in a class name is not an error.
+/// A keyword may start inside a word (`TypeError`, `AssertionFailedError`) but may be followed
+/// only by a non-letter or by a lower-case ending (`errors`, `failed`, `failure`).
+fn hit_word(ac: &Option<AhoCorasick>, text: &str) -> bool {
+    let Some(ac) = ac else { return false };
+    let bytes = text.as_bytes();
+    ac.find_iter(text).any(|m| {
+        let after = bytes.get(m.end()).copied();
+        let before = m.start().checked_sub(1).and_then(|i| bytes.get(i)).copied();
+        // `com.example.ErrorTest`, `handleError()`: a lower-case letter then the keyword in
+        // capitals, or the keyword then a capital, is an identifier.
+        let ident_after =
+            after.is_some_and(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
+        let ident_before = before.is_some_and(|b| b == b'_')
+            || (before.is_some_and(|b| b.is_ascii_lowercase())
+                && bytes[m.start()].is_ascii_uppercase()
+                && after.is_some_and(|b| b.is_ascii_alphanumeric()));
+        // `com.example.errors.Foo`, `src/failures/x.rs`: a component of a path or a package.
+        let word_start = bytes[..m.start()]
+            .iter()
+            .rposition(|b| !b.is_ascii_alphanumeric())
+            .map_or(0, |i| i + 1);
+        let word_end = bytes[m.end()..]
+            .iter()
+            .position(|b| !b.is_ascii_alphanumeric())
+            .map_or(bytes.len(), |i| m.end() + i);
+        let sep = |b: Option<&u8>| matches!(b, Some(b'.' | b'/' | b'\\'));
+        let in_path = sep(word_start.checked_sub(1).and_then(|i| bytes.get(i)))
+            && sep(bytes.get(word_end))
+            && bytes
+                .get(word_end + 1)
+                .is_some_and(|b| b.is_ascii_alphanumeric());
+        !(ident_after || ident_before || in_path)
+    })
+}
+
 /// Words of a failed command's exit status (matched case-insensitively).
 const EXIT: &[&str] = &[
     "exit code",
@@ -300,7 +337,7 @@ impl Classifier {
         if hit(&self.exit, head) || (t.starts_with("make") && t.contains("*** [")) {
             return Class::ExitCode;
         }
-        if !benign && hit(&self.strong, head) {
+        if !benign && hit_word(&self.strong, head) {
             return Class::Error;
         }
         if !benign && hit(&self.weak, head) {

@@ -46,6 +46,9 @@ const LINE_CAP: usize = 64 << 10;
 /// Lines kept in the ring where later lines may still raise their priority.
 const RING: usize = 16;
 
+/// Lines (or runs of alike lines) at the end that are always kept.
+const LAST_LINES: usize = 8;
+
 /// The size assumed for an omission marker while choosing (the real ones are shorter).
 const MARKER_EST: usize = 72;
 
@@ -189,14 +192,28 @@ struct Unit {
     reason: Reason,
     /// Which run of stack frames this frame belongs to (0 for other lines).
     run: u64,
+    /// The line whose priority this one has (itself, or the error it is context of).
+    anchor: u64,
 }
 
 impl Unit {
     fn raise(&mut self, weight: u32, reason: Reason) {
-        if weight > self.weight {
+        let anchor = self.seq;
+        self.raise_for(weight, reason, anchor);
+    }
+
+    /// Gives this line the priority of the line `anchor`, if that is higher than its own.
+    fn raise_for(&mut self, weight: u32, reason: Reason, anchor: u64) {
+        if weight > self.weight || (weight == self.weight && anchor > self.anchor) {
             self.weight = weight;
             self.reason = reason;
+            self.anchor = anchor;
         }
+    }
+
+    /// The order in which lines are kept (highest first) and dropped (lowest first).
+    fn rank(&self) -> (u32, u64, u64) {
+        (self.weight, self.anchor, self.seq)
     }
 
     /// The text as shown: the line, and `[×N]` when it stands for a run of alike lines.
@@ -223,18 +240,24 @@ fn digits(n: u64) -> usize {
 
 /// Weights: higher is kept first; equal weights keep the later line.
 mod weight {
+    //! What explains a failure is one tier, ordered by the recency of the line that anchors
+    //! it (an error and its context form one window); weak words a lower tier.
     pub const LAST: u32 = 1000;
-    pub const CAUSE: u32 = 650;
-    pub const SUMMARY: u32 = 620;
+    pub const CAUSE: u32 = 600;
+    pub const SUMMARY: u32 = 600;
     pub const ERROR: u32 = 600;
-    pub const TRACE_START: u32 = 590;
-    pub const EXIT: u32 = 580;
-    pub const SECTION_HEADER: u32 = 570;
-    pub const COMMAND_LAST: u32 = 560;
-    pub const CONTEXT: u32 = 400;
-    pub const FRAME_EDGE: u32 = 400;
+    pub const TRACE_START: u32 = 600;
+    pub const EXIT: u32 = 600;
+    pub const SECTION_HEADER: u32 = 600;
+    pub const COMMAND_LAST: u32 = 600;
+    pub const CONTEXT: u32 = 600;
+    pub const FRAME_EDGE: u32 = 600;
     pub const WEAK: u32 = 350;
-    pub const WEAK_CONTEXT: u32 = 300;
+    pub const WEAK_CONTEXT: u32 = 350;
+    /// The floor of the explaining tiers, and what they fall to far from the end.
+    pub const EXPLAINS: u32 = 300;
+    pub const FAR: u32 = 200;
+    pub const FRAME_MID: u32 = 250;
     pub const SECTION_BODY: u32 = 150;
     pub const PLAIN: u32 = 100;
     pub const SECTION_MARK: u32 = 90;
@@ -246,7 +269,7 @@ mod weight {
 #[derive(Default)]
 struct Store {
     units: BTreeMap<u64, Unit>,
-    order: BTreeSet<(u32, u64)>,
+    order: BTreeSet<(u32, u64, u64)>,
     bytes: usize,
     cap: usize,
 }
@@ -254,10 +277,10 @@ struct Store {
 impl Store {
     fn insert(&mut self, unit: Unit) {
         self.bytes += unit.shown_len();
-        self.order.insert((unit.weight, unit.seq));
+        self.order.insert(unit.rank());
         self.units.insert(unit.seq, unit);
         while self.bytes > self.cap {
-            let Some((_, seq)) = self.order.pop_first() else {
+            let Some((_, _, seq)) = self.order.pop_first() else {
                 break;
             };
             if let Some(u) = self.units.remove(&seq) {
@@ -285,6 +308,8 @@ pub struct Builder {
     neutralised: Neutralised,
     frame_run: u32,
     runs: u64,
+    last_anchor: u64,
+    context_weight: u32,
     after_left: u32,
     block_left: u32,
     open_sections: Vec<(String, Unit)>,
@@ -318,6 +343,8 @@ impl Builder {
             neutralised: Neutralised::default(),
             frame_run: 0,
             runs: 0,
+            last_anchor: 0,
+            context_weight: weight::CONTEXT,
             after_left: 0,
             block_left: 0,
             open_sections: Vec::new(),
@@ -407,6 +434,7 @@ impl Builder {
             weight: 0,
             reason: Reason::Tail,
             run: 0,
+            anchor: 0,
         };
         if let Some(done) = self.cur.replace(next) {
             self.emit(done);
@@ -417,6 +445,7 @@ impl Builder {
     /// puts it in the ring.
     fn emit(&mut self, mut u: Unit) {
         u.seq = self.seq;
+        u.anchor = u.seq;
         self.seq += 1;
         let strong = matches!(
             u.class,
@@ -432,7 +461,9 @@ impl Builder {
             Class::Command => (weight::PLAIN, Reason::Command),
             Class::SectionStart(_) | Class::SectionEnd(_) => (weight::SECTION_MARK, Reason::Tail),
             Class::Frame if self.frame_run < 3 => (weight::FRAME_EDGE, Reason::StackTrace),
-            Class::Frame | Class::Plain => (weight::PLAIN, Reason::Tail),
+            // The middle of a trace: kept before plain lines, after errors and their context.
+            Class::Frame => (weight::FRAME_MID, Reason::StackTrace),
+            Class::Plain => (weight::PLAIN, Reason::Tail),
             Class::Pass => (weight::PASS, Reason::Tail),
             Class::Boilerplate => (weight::BOILERPLATE, Reason::Tail),
         };
@@ -445,23 +476,29 @@ impl Builder {
             if self.frame_run == 0 {
                 self.runs += 1;
                 let n = self.ring.len();
+                let anchor = u.seq;
                 if let Some(prev) = self.ring.back_mut() {
-                    prev.raise(weight::TRACE_START, Reason::StackTrace);
+                    prev.raise_for(weight::TRACE_START, Reason::StackTrace, anchor);
                 }
                 if n >= 2 {
                     if let Some(above) = self.ring.get_mut(n - 2) {
                         if above.class != Class::Boilerplate {
-                            above.raise(weight::CONTEXT, Reason::Context);
+                            above.raise_for(weight::CONTEXT, Reason::Context, anchor);
                         }
                     }
                 }
+                self.last_anchor = anchor;
             }
             self.frame_run += 1;
             u.run = self.runs;
+            if self.frame_run <= 3 {
+                u.anchor = self.last_anchor;
+            }
         } else {
             if self.frame_run > 3 {
+                let anchor = self.last_anchor;
                 if let Some(prev) = self.ring.back_mut() {
-                    prev.raise(weight::FRAME_EDGE, Reason::StackTrace);
+                    prev.raise_for(weight::FRAME_EDGE, Reason::StackTrace, anchor);
                 }
             }
             self.frame_run = 0;
@@ -469,12 +506,13 @@ impl Builder {
 
         // Context after an error: a few lines, and an indented or boxed block as far as it goes.
         if !strong && u.class != Class::Boilerplate {
+            let (w, anchor) = (self.context_weight, self.last_anchor);
             if self.after_left > 0 {
                 self.after_left -= 1;
-                u.raise(weight::CONTEXT, Reason::Context);
+                u.raise_for(w, Reason::Context, anchor);
             } else if self.block_left > 0 && is_continuation(&u.text) {
                 self.block_left -= 1;
-                u.raise(weight::CONTEXT, Reason::Context);
+                u.raise_for(w, Reason::Context, anchor);
             } else {
                 self.block_left = 0;
             }
@@ -482,19 +520,25 @@ impl Builder {
         if strong {
             self.after_left = 3;
             self.block_left = 30;
+            self.last_anchor = u.seq;
+            self.context_weight = weight::CONTEXT;
             let n = self.ring.len();
             for back in 1..=2usize.min(n) {
                 if let Some(prev) = self.ring.get_mut(n - back) {
                     if prev.class != Class::Boilerplate && prev.class != Class::Pass {
-                        prev.raise(weight::CONTEXT, Reason::Context);
+                        prev.raise_for(weight::CONTEXT, Reason::Context, u.seq);
                     }
                 }
             }
         } else if u.class == Class::Weak {
-            self.after_left = self.after_left.max(1);
+            if self.after_left == 0 {
+                self.after_left = 1;
+                self.last_anchor = u.seq;
+                self.context_weight = weight::WEAK_CONTEXT;
+            }
             if let Some(prev) = self.ring.back_mut() {
                 if prev.class != Class::Boilerplate && prev.class != Class::Pass {
-                    prev.raise(weight::WEAK_CONTEXT, Reason::Context);
+                    prev.raise_for(weight::WEAK_CONTEXT, Reason::Context, u.seq);
                 }
             }
         }
@@ -554,11 +598,14 @@ impl Builder {
             units.insert(u.seq, u);
         }
         // The last lines, always; the last command; the failing section.
+        // Near the end even boilerplate is worth its bytes: it says how the job ended, and
+        // keeping it keeps the end of the log in one piece.
         for (i, u) in units.values_mut().rev().enumerate() {
-            if i < 3 || (i < 8 && u.class != Class::Boilerplate) {
+            if i < LAST_LINES {
                 u.raise(weight::LAST, Reason::LastLines);
-            }
-            if i >= 8 {
+            } else if i < 4 * LAST_LINES {
+                u.raise(weight::PLAIN, Reason::Tail);
+            } else {
                 break;
             }
         }
@@ -695,8 +742,20 @@ fn choose(
     total_bytes: u64,
     total_lines: u64,
 ) -> Excerpt {
+    // An explaining line far before the end (more than four budgets) is more likely an
+    // earlier, recovered problem than the failure: it falls below stack frames.
+    let far = total_bytes.saturating_sub(4 * budget as u64);
+    let rank = |u: &Unit| {
+        let (w, a, s) = u.rank();
+        let w = if (weight::EXPLAINS..weight::LAST).contains(&w) && u.offset + u.bytes < far {
+            weight::FAR
+        } else {
+            w
+        };
+        (w, a, s)
+    };
     let mut order: Vec<&Unit> = units.values().collect();
-    order.sort_by(|a, b| b.weight.cmp(&a.weight).then(b.seq.cmp(&a.seq)));
+    order.sort_by_key(|u| std::cmp::Reverse(rank(u)));
     let mut chosen: BTreeSet<u64> = BTreeSet::new();
     let mut used = 0usize;
     for u in &order {
