@@ -510,6 +510,10 @@ impl Builder {
             if self.after_left > 0 {
                 self.after_left -= 1;
                 u.raise_for(w, Reason::Context, anchor);
+                // A weak failure line inside an error's window carries the window on.
+                if u.class == Class::Weak {
+                    self.after_left = 3;
+                }
             } else if self.block_left > 0 && is_continuation(&u.text) {
                 self.block_left -= 1;
                 u.raise_for(w, Reason::Context, anchor);
@@ -685,27 +689,38 @@ fn neutralise_whole(raw: &[u8]) -> String {
     out
 }
 
-/// A hash of the line with its timestamp dropped and every run of digits (and hex digits mixed
-/// with them) made one `#`: lines alike but for numbers, times or ids share a key.
+/// A hash of the line with its timestamp dropped, every run of digits (and hex digits mixed
+/// with them) made one `#`, and every word holding a path (`a/b.go:3:2:`, `k8s.io/api@v1`) made
+/// one `#`: lines alike but for numbers, times, ids or paths share a key.
 fn line_key(text: &str) -> u64 {
     let body = strip_timestamp(text);
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut in_num = false;
-    for &b in body.as_bytes() {
-        let c = if b.is_ascii_digit() {
-            if in_num {
-                continue;
-            }
-            in_num = true;
-            b'#'
-        } else if in_num && b.is_ascii_hexdigit() {
-            continue;
-        } else {
-            in_num = false;
-            b
-        };
+    let mut mix = |c: u8| {
         h ^= c as u64;
         h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    };
+    for (i, word) in body.split(' ').enumerate() {
+        if i > 0 {
+            mix(b' ');
+        }
+        if word.contains('/') || word.contains('\\') {
+            mix(b'#');
+            continue;
+        }
+        let mut in_num = false;
+        for &b in word.as_bytes() {
+            if b.is_ascii_digit() {
+                if !in_num {
+                    mix(b'#');
+                }
+                in_num = true;
+            } else if in_num && b.is_ascii_hexdigit() {
+                continue;
+            } else {
+                in_num = false;
+                mix(b);
+            }
+        }
     }
     h
 }

@@ -133,6 +133,26 @@ fn repeated_lines_collapse_to_one_with_a_count() {
 }
 
 #[test]
+fn lines_alike_but_for_paths_collapse_too() {
+    let mut log = filler(3000);
+    for f in [
+        "scheme/register.go",
+        "dynamic/interface.go",
+        "rest/client.go",
+    ] {
+        log.push_str(&format!(
+            "##[error]../mod/k8s.io/client-go@v0.23.4/{f}:22:2: k8s.io/api@v0.23.4: Get failed\n"
+        ));
+    }
+    log.push_str(&filler(20));
+    let e = build(&log, 8192);
+    assert!(
+        e.text
+            .contains("scheme/register.go:22:2: k8s.io/api@v0.23.4: Get failed [×3]\n")
+    );
+}
+
+#[test]
 fn long_lines_are_cut_keeping_their_start() {
     let long = format!("error: {}\n", "x".repeat(5000));
     let log = format!("{}{long}{}", filler(2000), filler(10));
