@@ -77,7 +77,7 @@ fn main() {
             tail += t as usize;
             covered += c as usize;
             verbatim += v as usize;
-            if verbose && (t && !c || !c) {
+            if verbose && !c {
                 let missed: Vec<u64> = case
                     .errors
                     .iter()

@@ -368,15 +368,14 @@ pub fn strip_timestamp(line: &str) -> &str {
         && b[4] == b'-'
         && b[7] == b'-'
         && (b[10] == b'T' || b[10] == b' ')
+        && let Some(sp) = line[10..].find(' ')
     {
-        if let Some(sp) = line[10..].find(' ') {
-            let rest = &line[10 + sp + 1..];
-            // `2022-01-01 12:00:00 message`: the time is a second word.
-            if b[10] == b' ' {
-                return rest.split_once(' ').map_or(rest, |(_, r)| r);
-            }
-            return rest;
+        let rest = &line[10 + sp + 1..];
+        // `2022-01-01 12:00:00 message`: the time is a second word.
+        if b[10] == b' ' {
+            return rest.split_once(' ').map_or(rest, |(_, r)| r);
         }
+        return rest;
     }
     line
 }

@@ -204,9 +204,12 @@ impl Unit {
 
     /// Gives this line the priority of the line `anchor`, if that is higher than its own.
     fn raise_for(&mut self, weight: u32, reason: Reason, anchor: u64) {
-        if weight > self.weight || (weight == self.weight && anchor > self.anchor) {
+        if weight > self.weight {
             self.weight = weight;
             self.reason = reason;
+            self.anchor = anchor;
+        } else if weight == self.weight && anchor > self.anchor {
+            // A later window: its recency, but the line keeps its own reason.
             self.anchor = anchor;
         }
     }
@@ -238,10 +241,10 @@ fn digits(n: u64) -> usize {
     n.to_string().len()
 }
 
-/// Weights: higher is kept first; equal weights keep the later line.
+/// Weights: higher is kept first; equal weights keep the later anchor, then the later line.
+/// What explains a failure is one tier, ordered by the recency of the line that anchors it (an
+/// error and its context form one window); weak words a lower tier.
 mod weight {
-    //! What explains a failure is one tier, ordered by the recency of the line that anchors
-    //! it (an error and its context form one window); weak words a lower tier.
     pub const LAST: u32 = 1000;
     pub const CAUSE: u32 = 600;
     pub const SUMMARY: u32 = 600;
@@ -480,12 +483,11 @@ impl Builder {
                 if let Some(prev) = self.ring.back_mut() {
                     prev.raise_for(weight::TRACE_START, Reason::StackTrace, anchor);
                 }
-                if n >= 2 {
-                    if let Some(above) = self.ring.get_mut(n - 2) {
-                        if above.class != Class::Boilerplate {
-                            above.raise_for(weight::CONTEXT, Reason::Context, anchor);
-                        }
-                    }
+                if n >= 2
+                    && let Some(above) = self.ring.get_mut(n - 2)
+                    && above.class != Class::Boilerplate
+                {
+                    above.raise_for(weight::CONTEXT, Reason::Context, anchor);
                 }
                 self.last_anchor = anchor;
             }
@@ -528,10 +530,11 @@ impl Builder {
             self.context_weight = weight::CONTEXT;
             let n = self.ring.len();
             for back in 1..=2usize.min(n) {
-                if let Some(prev) = self.ring.get_mut(n - back) {
-                    if prev.class != Class::Boilerplate && prev.class != Class::Pass {
-                        prev.raise_for(weight::CONTEXT, Reason::Context, u.seq);
-                    }
+                if let Some(prev) = self.ring.get_mut(n - back)
+                    && prev.class != Class::Boilerplate
+                    && prev.class != Class::Pass
+                {
+                    prev.raise_for(weight::CONTEXT, Reason::Context, u.seq);
                 }
             }
         } else if u.class == Class::Weak {
@@ -540,27 +543,26 @@ impl Builder {
                 self.last_anchor = u.seq;
                 self.context_weight = weight::WEAK_CONTEXT;
             }
-            if let Some(prev) = self.ring.back_mut() {
-                if prev.class != Class::Boilerplate && prev.class != Class::Pass {
-                    prev.raise_for(weight::WEAK_CONTEXT, Reason::Context, u.seq);
-                }
+            if let Some(prev) = self.ring.back_mut()
+                && prev.class != Class::Boilerplate
+                && prev.class != Class::Pass
+            {
+                prev.raise_for(weight::WEAK_CONTEXT, Reason::Context, u.seq);
             }
         }
 
         // Sections and commands.
         match &u.class {
-            Class::SectionStart(name) => {
-                if self.open_sections.len() < 64 {
-                    self.open_sections.push((name.clone(), u.clone()));
-                }
+            Class::SectionStart(name) if self.open_sections.len() < 64 => {
+                self.open_sections.push((name.clone(), u.clone()));
             }
             Class::SectionEnd(name) => {
                 if let Some(pos) = self.open_sections.iter().rposition(|(n, _)| n == name) {
                     let (_, header) = self.open_sections.remove(pos);
-                    if let Some((failing, end)) = &mut self.failing_section {
-                        if failing.seq == header.seq {
-                            *end = Some(u.seq);
-                        }
+                    if let Some((failing, end)) = &mut self.failing_section
+                        && failing.seq == header.seq
+                    {
+                        *end = Some(u.seq);
                     }
                     self.open_sections.truncate(pos);
                 }
@@ -568,17 +570,15 @@ impl Builder {
             Class::Command => self.last_command = Some(u.clone()),
             _ => {}
         }
-        if strong {
-            if let Some((_, header)) = self.open_sections.last() {
-                self.failing_section = Some((header.clone(), None));
-            }
+        if strong && let Some((_, header)) = self.open_sections.last() {
+            self.failing_section = Some((header.clone(), None));
         }
 
         self.ring.push_back(u);
-        if self.ring.len() > RING {
-            if let Some(old) = self.ring.pop_front() {
-                self.store.insert(old);
-            }
+        if self.ring.len() > RING
+            && let Some(old) = self.ring.pop_front()
+        {
+            self.store.insert(old);
         }
     }
 

@@ -32,8 +32,16 @@ fn the_failure_excerpt_selection_and_neutralised_counts_are_in_the_metadata() {
     assert_valid(&validator(), &body);
     let md = &body["metadata"];
     assert_eq!(md["failure_excerpt"]["manifest"]["budget"], 8192);
-    assert_eq!(md["failure_excerpt"]["manifest"]["ranges"][0]["reason"], "error");
-    assert!(md["failure_excerpt"]["text"].as_str().unwrap_or("").contains("error: boom"));
+    assert_eq!(
+        md["failure_excerpt"]["manifest"]["ranges"][0]["reason"],
+        "error"
+    );
+    assert!(
+        md["failure_excerpt"]["text"]
+            .as_str()
+            .unwrap_or("")
+            .contains("error: boom")
+    );
     assert_eq!(md["log"]["selection"]["budget"], 8 << 20);
     assert_eq!(md["log"]["neutralised"]["zero_width"], 2);
 }

@@ -16,6 +16,7 @@ pub struct Layer {
     pub when: Option<When>,
     pub strict: Option<bool>,
     pub max_log_bytes: Option<ByteSize>,
+    pub excerpt_bytes: Option<ByteSize>,
     pub min_secret_length: Option<u32>,
     pub redact_vars: Option<Vec<String>>,
     pub rules: Option<PathBuf>,
@@ -37,6 +38,7 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("when", "EXLOGARE_WHEN"),
     ("strict", "EXLOGARE_STRICT"),
     ("max-log-bytes", "EXLOGARE_MAX_LOG_BYTES"),
+    ("excerpt-bytes", "EXLOGARE_EXCERPT_BYTES"),
     ("min-secret-length", "EXLOGARE_MIN_SECRET_LENGTH"),
     ("redact-vars", "EXLOGARE_REDACT_VARS"),
     ("rules", "EXLOGARE_RULES"),
@@ -60,6 +62,7 @@ struct FileLayer {
     when: Option<StrOrList>,
     strict: Option<bool>,
     max_log_bytes: Option<SizeValue>,
+    excerpt_bytes: Option<SizeValue>,
     min_secret_length: Option<u32>,
     redact_vars: Option<StrOrList>,
     rules: Option<PathBuf>,
@@ -190,6 +193,10 @@ impl Layer {
                 .max_log_bytes
                 .map(|v| v.bytes("max-log-bytes"))
                 .transpose()?,
+            excerpt_bytes: raw
+                .excerpt_bytes
+                .map(|v| v.bytes("excerpt-bytes"))
+                .transpose()?,
             min_secret_length: raw.min_secret_length,
             redact_vars: raw.redact_vars.map(|v| parse_list(&v.joined())),
             rules: raw.rules,
@@ -231,6 +238,7 @@ impl Layer {
                 "when" => layer.when = Some(When::parse(v).map_err(|e| rename(e, var))?),
                 "strict" => layer.strict = Some(parse_bool(var, v)?),
                 "max-log-bytes" => layer.max_log_bytes = Some(ByteSize::parse(var, v)?),
+                "excerpt-bytes" => layer.excerpt_bytes = Some(ByteSize::parse(var, v)?),
                 "min-secret-length" => {
                     layer.min_secret_length =
                         Some(v.trim().parse().map_err(|_| Error::Invalid {

@@ -164,6 +164,8 @@ impl fmt::Display for Compress {
 pub const DEFAULT_URL: &str = "https://api.exlogare.net";
 /// The default size budget of the log part of a payload.
 pub const DEFAULT_MAX_LOG_BYTES: u64 = 8 << 20;
+/// The default size of the failure excerpt sent in the metadata.
+pub const DEFAULT_EXCERPT_BYTES: u64 = 8 << 10;
 /// The default time to establish a connection.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The default overall deadline: well under GitLab's 5-minute after_script timeout.
@@ -182,6 +184,8 @@ pub struct Settings {
     pub strict: Sourced<bool>,
     /// Size budget of the log part of the payload.
     pub max_log_bytes: Sourced<ByteSize>,
+    /// Size of the failure excerpt sent in the metadata.
+    pub excerpt_bytes: Sourced<ByteSize>,
     /// Known values shorter than this are not redacted everywhere.
     pub min_secret_length: Sourced<u32>,
     /// More variable names whose values are secret.
@@ -217,6 +221,7 @@ impl Default for Settings {
             when: Sourced::default_value(When::Statuses(vec!["failed".into()])),
             strict: Sourced::default_value(false),
             max_log_bytes: Sourced::default_value(ByteSize(DEFAULT_MAX_LOG_BYTES)),
+            excerpt_bytes: Sourced::default_value(ByteSize(DEFAULT_EXCERPT_BYTES)),
             min_secret_length: Sourced::default_value(8),
             redact_vars: Sourced::default_value(Vec::new()),
             rules: Sourced::default_value(None),
@@ -280,6 +285,7 @@ impl Settings {
         set!(when, "when", |v: When| v);
         set!(strict, "strict", |v: bool| v);
         set!(max_log_bytes, "max-log-bytes", |v: ByteSize| v);
+        set!(excerpt_bytes, "excerpt-bytes", |v: ByteSize| v);
         set!(min_secret_length, "min-secret-length", |v: u32| v);
         set!(redact_vars, "redact-vars", |v: Vec<String>| v);
         set!(rules, "rules", |v: PathBuf| Some(v));
@@ -361,6 +367,11 @@ impl Settings {
                 "max-log-bytes",
                 self.max_log_bytes.value.to_string(),
                 &self.max_log_bytes.source,
+            ),
+            (
+                "excerpt-bytes",
+                self.excerpt_bytes.value.to_string(),
+                &self.excerpt_bytes.source,
             ),
             (
                 "min-secret-length",

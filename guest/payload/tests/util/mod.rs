@@ -342,7 +342,8 @@ pub fn log_info() -> LogInfo {
         redactors: vec!["exlogare-default@0.1.0".to_string()],
         selection: Some(manifest(8 << 20)),
         excerpt: Some(FailureExcerpt {
-            text: "[… exlogare: 9 lines omitted (lines 1-9, 400 bytes) …]\nerror: boom\n".to_string(),
+            text: "[… exlogare: 9 lines omitted (lines 1-9, 400 bytes) …]\nerror: boom\n"
+                .to_string(),
             manifest: manifest(8 << 10),
         }),
         neutralised: Neutralised {
