@@ -135,7 +135,8 @@ pub struct Manifest {
     pub total_lines: u64,
     /// The kept ranges, in log order.
     pub ranges: Vec<Range>,
-    /// Bytes of the log outside every kept range.
+    /// Bytes of the log not sent verbatim: outside every kept range, plus the lines shown only
+    /// as repeats and the middles cut from long lines.
     pub omitted_bytes: u64,
     /// Lines of the log outside every kept range.
     pub omitted_lines: u64,
@@ -182,6 +183,8 @@ struct Unit {
     offset: u64,
     /// Bytes of the log this unit covers.
     bytes: u64,
+    /// Bytes of the log it shows verbatim (its first line, less any cut middle).
+    verbatim: u64,
     /// The shown text, ending in `\n`.
     text: String,
     class: Class,
@@ -429,6 +432,7 @@ impl Builder {
             last: self.line_no,
             offset,
             bytes: len,
+            verbatim: len.saturating_sub(cut),
             text,
             class,
             key,
@@ -849,7 +853,7 @@ fn write(
             ));
         }
         text.push_str(&u.shown());
-        kept_bytes += u.bytes;
+        kept_bytes += u.verbatim;
         kept_lines += u.last + 1 - u.first;
         match ranges.last_mut() {
             Some(r) if r.reason == u.reason && r.last + 1 == u.first => {
