@@ -6,7 +6,7 @@
 //! commands a job ran, GitLab sections — and for the noise that explains nothing: runner
 //! preparation, cache and artifact chatter, dependency downloads, passing tests.
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
 /// The kind of a line, as far as explaining a failure goes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -277,6 +277,8 @@ impl Classifier {
             AhoCorasickBuilder::new()
                 .ascii_case_insensitive(true)
                 .match_kind(MatchKind::LeftmostFirst)
+                // A DFA: every line is searched, and the keyword sets are small.
+                .kind(Some(AhoCorasickKind::DFA))
                 .build(words)
                 .ok()
         };

@@ -414,18 +414,21 @@ impl Builder {
             cut = len - LINE_CAP as u64;
         }
         let key = line_key(&text);
+        // A line alike the run before it but for numbers, times or paths joins the run; it is
+        // of the same kind (the classifier looks at words, not at numbers), so it is not
+        // classified again. Section markers never join.
+        if let Some(cur) = &mut self.cur
+            && cur.key == key
+            && !matches!(cur.class, Class::SectionStart(_) | Class::SectionEnd(_))
+        {
+            cur.repeats += 1;
+            cur.last = self.line_no;
+            cur.bytes += len;
+            cur.cut += cut;
+            return;
+        }
         let class = self.classifier.classify(&text);
         text.push('\n');
-        if let Some(cur) = &mut self.cur {
-            let groupable = !matches!(class, Class::SectionStart(_) | Class::SectionEnd(_));
-            if groupable && cur.key == key && cur.class == class {
-                cur.repeats += 1;
-                cur.last = self.line_no;
-                cur.bytes += len;
-                cur.cut += cut;
-                return;
-            }
-        }
         let next = Unit {
             seq: 0,
             first: self.line_no,
