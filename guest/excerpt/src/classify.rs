@@ -41,52 +41,49 @@ pub enum Class {
 
 /// The line classifier; build it once, it holds the keyword automata.
 pub struct Classifier {
-    strong: Option<AhoCorasick>,
-    weak: Option<AhoCorasick>,
-    not_error: Option<AhoCorasick>,
-    exit: Option<AhoCorasick>,
+    /// Every keyword list in one automaton, so that a line is searched once.
+    all: Option<AhoCorasick>,
 }
 
-/// Whether `ac` (when it could be built) finds a match in `text`.
-fn hit(ac: &Option<AhoCorasick>, text: &str) -> bool {
-    ac.as_ref().is_some_and(|ac| ac.is_match(text))
+/// What the keyword search found in a line.
+#[derive(Default)]
+struct Hits {
+    strong: bool,
+    weak: bool,
+    benign: bool,
+    exit: bool,
 }
 
-/// Whether `ac` finds a keyword in `text` that is a word of its own, not a part of an
-/// identifier: `ErrorTest`, `FailureHandler` or `onError` in a class name is not an error.
-/// A keyword may start inside a word (`TypeError`, `AssertionFailedError`) but may be followed
-/// only by a non-letter or by a lower-case ending (`errors`, `failed`, `failure`).
-fn hit_word(ac: &Option<AhoCorasick>, text: &str) -> bool {
-    let Some(ac) = ac else { return false };
+/// Whether the keyword found at `start..end` of `text` is a word of its own, not a part of an
+/// identifier: `ErrorTest`, `FailureHandler` or `onError` in a class name is not an error, nor
+/// is `errors` in `com.example.errors.Foo`. A keyword may start inside a word (`TypeError`,
+/// `AssertionFailedError`) but may be followed only by a non-letter or by a lower-case ending
+/// (`errors`, `failed`, `failure`).
+fn is_word(text: &str, start: usize, end: usize) -> bool {
     let bytes = text.as_bytes();
-    ac.find_iter(text).any(|m| {
-        let after = bytes.get(m.end()).copied();
-        let before = m.start().checked_sub(1).and_then(|i| bytes.get(i)).copied();
-        // `com.example.ErrorTest`, `handleError()`: a lower-case letter then the keyword in
-        // capitals, or the keyword then a capital, is an identifier.
-        let ident_after =
-            after.is_some_and(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
-        let ident_before = before.is_some_and(|b| b == b'_')
-            || (before.is_some_and(|b| b.is_ascii_lowercase())
-                && bytes[m.start()].is_ascii_uppercase()
-                && after.is_some_and(|b| b.is_ascii_alphanumeric()));
-        // `com.example.errors.Foo`, `src/failures/x.rs`: a component of a path or a package.
-        let word_start = bytes[..m.start()]
-            .iter()
-            .rposition(|b| !b.is_ascii_alphanumeric())
-            .map_or(0, |i| i + 1);
-        let word_end = bytes[m.end()..]
-            .iter()
-            .position(|b| !b.is_ascii_alphanumeric())
-            .map_or(bytes.len(), |i| m.end() + i);
-        let sep = |b: Option<&u8>| matches!(b, Some(b'.' | b'/' | b'\\'));
-        let in_path = sep(word_start.checked_sub(1).and_then(|i| bytes.get(i)))
-            && sep(bytes.get(word_end))
-            && bytes
-                .get(word_end + 1)
-                .is_some_and(|b| b.is_ascii_alphanumeric());
-        !(ident_after || ident_before || in_path)
-    })
+    let after = bytes.get(end).copied();
+    let before = start.checked_sub(1).and_then(|i| bytes.get(i)).copied();
+    let ident_after =
+        after.is_some_and(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
+    let ident_before = before.is_some_and(|b| b == b'_')
+        || (before.is_some_and(|b| b.is_ascii_lowercase())
+            && bytes[start].is_ascii_uppercase()
+            && after.is_some_and(|b| b.is_ascii_alphanumeric()));
+    let word_start = bytes[..start]
+        .iter()
+        .rposition(|b| !b.is_ascii_alphanumeric())
+        .map_or(0, |i| i + 1);
+    let word_end = bytes[end..]
+        .iter()
+        .position(|b| !b.is_ascii_alphanumeric())
+        .map_or(bytes.len(), |i| end + i);
+    let sep = |b: Option<&u8>| matches!(b, Some(b'.' | b'/' | b'\\'));
+    let in_path = sep(word_start.checked_sub(1).and_then(|i| bytes.get(i)))
+        && sep(bytes.get(word_end))
+        && bytes
+            .get(word_end + 1)
+            .is_some_and(|b| b.is_ascii_alphanumeric());
+    !(ident_after || ident_before || in_path)
 }
 
 /// Words of a failed command's exit status (matched case-insensitively).
@@ -273,21 +270,35 @@ impl Default for Classifier {
 impl Classifier {
     /// Builds the keyword automata.
     pub fn new() -> Classifier {
-        let build = |words: &[&str]| {
-            AhoCorasickBuilder::new()
-                .ascii_case_insensitive(true)
-                .match_kind(MatchKind::LeftmostFirst)
-                // A DFA: every line is searched, and the keyword sets are small.
-                .kind(Some(AhoCorasickKind::DFA))
-                .build(words)
-                .ok()
-        };
-        Classifier {
-            strong: build(STRONG),
-            weak: build(WEAK),
-            not_error: build(NOT_ERROR),
-            exit: build(EXIT),
+        let words: Vec<&str> = [STRONG, WEAK, NOT_ERROR, EXIT].concat();
+        let all = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            // A DFA: every line is searched, and the keyword sets are small.
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(words)
+            .ok();
+        Classifier { all }
+    }
+
+    /// Searches `text` once for every keyword list.
+    fn hits(&self, text: &str) -> Hits {
+        let mut hits = Hits::default();
+        let Some(ac) = &self.all else { return hits };
+        let (s, w, n) = (STRONG.len(), WEAK.len(), NOT_ERROR.len());
+        for m in ac.find_overlapping_iter(text) {
+            let id = m.pattern().as_usize();
+            if id < s {
+                hits.strong |= is_word(text, m.start(), m.end());
+            } else if id < s + w {
+                hits.weak = true;
+            } else if id < s + w + n {
+                hits.benign = true;
+            } else {
+                hits.exit = true;
+            }
         }
+        hits
     }
 
     /// What `line` (without its line end) is.
@@ -326,7 +337,8 @@ impl Classifier {
         if is_pass(head) {
             return Class::Pass;
         }
-        let benign = hit(&self.not_error, head);
+        let hits = self.hits(head);
+        let benign = hits.benign;
         if SUMMARY_PREFIX.iter().any(|p| t.starts_with(p)) && !benign {
             return Class::Summary;
         }
@@ -336,13 +348,13 @@ impl Classifier {
         if t.starts_with("$ ") || t.starts_with("+ ") || t.starts_with("> ") {
             return Class::Command;
         }
-        if hit(&self.exit, head) || (t.starts_with("make") && t.contains("*** [")) {
+        if hits.exit || (t.starts_with("make") && t.contains("*** [")) {
             return Class::ExitCode;
         }
-        if !benign && hit_word(&self.strong, head) {
+        if !benign && hits.strong {
             return Class::Error;
         }
-        if !benign && hit(&self.weak, head) {
+        if !benign && hits.weak {
             return Class::Weak;
         }
         Class::Plain
