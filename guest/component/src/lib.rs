@@ -201,7 +201,8 @@ impl excerpt::GuestExcerptBuilder for ExcerptBuilder {
             size(options.log_budget),
             size(options.excerpt_budget),
         ])
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| e.to_string())?
+        .keep_terminal_controls(options.keep_terminal_controls);
         Ok(excerpt::ExcerptBuilder::new(ExcerptBuilder {
             inner: RefCell::new(Some(builder)),
         }))

@@ -300,6 +300,7 @@ impl Store {
 pub struct Builder {
     budgets: Vec<usize>,
     max_budget: usize,
+    keep_terminal: bool,
     classifier: Classifier,
     /// The raw text while it may still fit the largest budget.
     whole: Option<Vec<u8>>,
@@ -333,6 +334,7 @@ impl Builder {
         Ok(Builder {
             budgets: budgets.to_vec(),
             max_budget,
+            keep_terminal: false,
             classifier: Classifier::new(),
             whole: Some(Vec::new()),
             pending: Vec::new(),
@@ -357,6 +359,13 @@ impl Builder {
             failing_section: None,
             last_command: None,
         })
+    }
+
+    /// Keeps the escape character and carriage returns instead of neutralising them: for a log
+    /// whose terminal codes the user asked to keep (`--keep-ansi`).
+    pub fn keep_terminal_controls(mut self, keep: bool) -> Builder {
+        self.keep_terminal = keep;
+        self
     }
 
     /// Takes the next piece of the log; pieces may be cut anywhere.
@@ -400,7 +409,7 @@ impl Builder {
             .map(|s| s.strip_suffix('\r').unwrap_or(s))
             .unwrap_or(raw);
         let mut text = String::with_capacity(body.len() + 1);
-        neutral::neutralise_into(body, &mut text, &mut self.neutralised);
+        neutral::neutralise_into(body, &mut text, &mut self.neutralised, self.keep_terminal);
         let mut cut = 0;
         if text.len() > MAX_LINE_BYTES {
             let mut end = CUT_KEEP;
@@ -649,7 +658,7 @@ impl Builder {
                 if w.len() > budget {
                     return None;
                 }
-                let text = neutralise_whole(w);
+                let text = neutralise_whole(w, self.keep_terminal);
                 (text.len() <= budget).then_some(text)
             });
             let excerpt = match whole {
@@ -686,12 +695,12 @@ impl Builder {
 }
 
 /// The whole log, neutralised line by line.
-fn neutralise_whole(raw: &[u8]) -> String {
+fn neutralise_whole(raw: &[u8], keep_terminal: bool) -> String {
     let text = String::from_utf8_lossy(raw);
     let mut out = String::with_capacity(text.len());
     let mut ignored = Neutralised::default();
     for line in text.split_inclusive('\n') {
-        neutral::neutralise_into(line, &mut out, &mut ignored);
+        neutral::neutralise_into(line, &mut out, &mut ignored, keep_terminal);
     }
     out
 }

@@ -54,7 +54,15 @@ enum Kind {
 /// Appends `line` to `out` with every suspicious character replaced by `<U+XXXX>`, and counts
 /// them. A `\r` right before the line's `\n`, or as its last character, is part of the line
 /// end and kept.
-pub fn neutralise_into(line: &str, out: &mut String, counts: &mut Neutralised) {
+///
+/// With `keep_terminal` the escape character and carriage returns are kept too: the user asked
+/// for the log's terminal codes (`--keep-ansi`).
+pub fn neutralise_into(
+    line: &str,
+    out: &mut String,
+    counts: &mut Neutralised,
+    keep_terminal: bool,
+) {
     // Fast path: nothing to replace in plain ASCII text without controls.
     let bytes = line.as_bytes();
     let crlf_at = line
@@ -73,7 +81,7 @@ pub fn neutralise_into(line: &str, out: &mut String, counts: &mut Neutralised) {
         return;
     }
     for (i, c) in line.char_indices() {
-        if c == '\r' && Some(i) == crlf_at {
+        if (c == '\r' && Some(i) == crlf_at) || (keep_terminal && (c == '\r' || c == '\u{1b}')) {
             out.push(c);
             continue;
         }
@@ -98,7 +106,7 @@ mod tests {
     fn run(s: &str) -> (String, Neutralised) {
         let mut out = String::new();
         let mut n = Neutralised::default();
-        neutralise_into(s, &mut out, &mut n);
+        neutralise_into(s, &mut out, &mut n, false);
         (out, n)
     }
 
@@ -107,6 +115,20 @@ mod tests {
         assert_eq!(run("error: x\tfailed\n").0, "error: x\tfailed\n");
         assert_eq!(run("crlf line\r\n").0, "crlf line\r\n");
         assert_eq!(run("übung ✓\n").0, "übung ✓\n");
+    }
+
+    #[test]
+    fn keep_ansi_keeps_escapes_and_carriage_returns_only() {
+        let mut out = String::new();
+        let mut n = Neutralised::default();
+        neutralise_into(
+            "\u{1b}[31merr\u{1b}[0m 10%\r55%\u{202E}\n",
+            &mut out,
+            &mut n,
+            true,
+        );
+        assert_eq!(out, "\u{1b}[31merr\u{1b}[0m 10%\r55%<U+202E>\n");
+        assert_eq!(n.total(), 1);
     }
 
     #[test]

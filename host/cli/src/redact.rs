@@ -63,7 +63,7 @@ fn redact(args: &RedactArgs, ctx: &Context, scrubber: &Scrubber) -> Result<Strin
     )?;
     if args.excerpt {
         let budget = crate::report::excerpt_bytes(s)?;
-        guest.start_excerpt(budget, budget)?;
+        guest.start_excerpt(budget, budget, s.keep_ansi.value)?;
     }
     let outcome = pipeline::run(
         &mut guest,

@@ -124,7 +124,7 @@ fn report(
     // The guest chooses what of the log is sent when it does not fit (the lines that explain
     // the failure and the end of the log), and the small failure excerpt for the metadata.
     let max = s.max_log_bytes.value.0.max(MIN_BUDGET);
-    guest.start_excerpt(max, excerpt_bytes(s)?)?;
+    guest.start_excerpt(max, excerpt_bytes(s)?, s.keep_ansi.value)?;
     let plugins = plugins::start_plugins(
         &runtime,
         &plugin_files,

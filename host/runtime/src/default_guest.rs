@@ -411,15 +411,19 @@ impl DefaultGuest {
 
     /// Starts the excerpt builder: `log_budget` for the log as sent, `excerpt_budget` for the
     /// failure excerpt.
+    /// With `keep_terminal_controls` (`--keep-ansi`) escape characters and carriage returns
+    /// are kept.
     pub fn start_excerpt(
         &mut self,
         log_budget: u64,
         excerpt_budget: u64,
+        keep_terminal_controls: bool,
     ) -> Result<(), GuestError> {
         let api = self.bindings.exlogare_ingest_excerpt().excerpt_builder();
         let options = excerpt::ExcerptOptions {
             log_budget,
             excerpt_budget,
+            keep_terminal_controls,
         };
         let created = self
             .gs
