@@ -800,22 +800,26 @@ fn choose(
         }
     }
     // The real markers are usually shorter than the estimate; should they be longer, drop the
-    // lowest-priority units until the text fits.
+    // lowest-priority units, enough of them at once to cover the excess, until the text fits.
+    let mut lowest_first = order.iter().rev();
     loop {
         let excerpt = write(units, &chosen, budget, total_bytes, total_lines);
         if excerpt.text.len() <= budget || chosen.len() <= 1 {
             return excerpt;
         }
-        let lowest = order
-            .iter()
-            .rev()
-            .find(|u| chosen.contains(&u.seq))
-            .map(|u| u.seq);
-        match lowest {
-            Some(seq) => {
-                chosen.remove(&seq);
+        let mut excess = excerpt.text.len() - budget;
+        let mut dropped = false;
+        for u in lowest_first.by_ref() {
+            if chosen.len() > 1 && chosen.remove(&u.seq) {
+                dropped = true;
+                excess = excess.saturating_sub(u.shown_len());
+                if excess == 0 {
+                    break;
+                }
             }
-            None => return excerpt,
+        }
+        if !dropped {
+            return excerpt;
         }
     }
 }
