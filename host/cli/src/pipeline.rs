@@ -174,7 +174,7 @@ pub fn run(
     scanner: &LeakScanner,
     reader: &mut LogReader,
     options: &Options,
-    sink: &mut dyn FnMut(&mut DefaultGuest, &[u8]) -> Result<(), Failure>,
+    sink: &mut Sink<'_>,
 ) -> Result<Outcome, Failure> {
     guest.start_normalizer(options.normalize)?;
     guest.start_redactor(&options.redactor)?;
@@ -216,6 +216,10 @@ pub fn run(
     outcome.normalize = stats;
     Ok(outcome)
 }
+
+/// Where the redacted log goes: given the guest too, so that it can feed the guest's excerpt
+/// builder.
+pub type Sink<'a> = dyn FnMut(&mut DefaultGuest, &[u8]) -> Result<(), Failure> + 'a;
 
 /// The failure for a sink that could not write the redacted log.
 pub fn write_failed(e: io::Error) -> Failure {
