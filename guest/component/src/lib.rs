@@ -1,7 +1,7 @@
 //! The default guest component embedded in the `exlogare` binary.
 //!
 //! This crate only binds the WIT world `exlogare:ingest/default-guest` to the plain-Rust crates
-//! that do the work (`exlogare-logclean`, `exlogare-redact`, `exlogare-payload`), so that those
+//! that do the work (`exlogare-logclean`, `exlogare-redact`, `exlogare-excerpt`, `exlogare-payload`), so that those
 //! stay testable, fuzzable and benchmarkable natively. It runs in a sandbox with no
 //! capabilities; it only computes.
 
@@ -12,7 +12,7 @@ wit_bindgen::generate!({
     path: "../../wit",
 });
 
-use exports::exlogare::ingest::{normalize, payload, redaction};
+use exports::exlogare::ingest::{excerpt, normalize, payload, redaction};
 
 /// The exported component.
 struct DefaultGuest;
@@ -153,6 +153,113 @@ impl normalize::GuestNormalizer for Normalizer {
     }
 }
 
+impl excerpt::Guest for DefaultGuest {
+    type ExcerptBuilder = ExcerptBuilder;
+}
+
+/// The streaming excerpt builder resource.
+pub struct ExcerptBuilder {
+    inner: RefCell<Option<exlogare_excerpt::Builder>>,
+}
+
+/// Converts a manifest into its WIT form.
+fn manifest_out(m: exlogare_excerpt::Manifest) -> excerpt::Manifest {
+    excerpt::Manifest {
+        budget: m.budget,
+        total_bytes: m.total_bytes,
+        total_lines: m.total_lines,
+        ranges: m
+            .ranges
+            .into_iter()
+            .map(|r| excerpt::KeptRange {
+                first: r.first,
+                last: r.last,
+                reason: r.reason.name().to_string(),
+                collapsed_lines: r.collapsed_lines,
+                cut_bytes: r.cut_bytes,
+            })
+            .collect(),
+        omitted_bytes: m.omitted_bytes,
+        omitted_lines: m.omitted_lines,
+    }
+}
+
+/// Converts one chosen excerpt into its WIT form.
+fn selection_out(e: exlogare_excerpt::Excerpt) -> excerpt::Selection {
+    let whole = e.is_whole();
+    excerpt::Selection {
+        text: e.text.into_bytes(),
+        manifest: manifest_out(e.manifest),
+        whole,
+    }
+}
+
+impl excerpt::GuestExcerptBuilder for ExcerptBuilder {
+    fn create(options: excerpt::ExcerptOptions) -> Result<excerpt::ExcerptBuilder, String> {
+        let size = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+        let builder = exlogare_excerpt::Builder::new(&[
+            size(options.log_budget),
+            size(options.excerpt_budget),
+        ])
+        .map_err(|e| e.to_string())?
+        .keep_terminal_controls(options.keep_terminal_controls);
+        Ok(excerpt::ExcerptBuilder::new(ExcerptBuilder {
+            inner: RefCell::new(Some(builder)),
+        }))
+    }
+
+    fn push(&self, text: Vec<u8>) {
+        if let Some(b) = self.inner.borrow_mut().as_mut() {
+            b.push(&text);
+        }
+    }
+
+    fn finish(&self) -> excerpt::ExcerptResult {
+        let finished = self
+            .inner
+            .borrow_mut()
+            .take()
+            .map(exlogare_excerpt::Builder::finish)
+            .unwrap_or_default();
+        let mut chosen = finished.excerpts.into_iter();
+        let log = chosen.next().unwrap_or_default();
+        let small = chosen.next().unwrap_or_default();
+        let n = finished.neutralised;
+        excerpt::ExcerptResult {
+            log: selection_out(log),
+            excerpt: selection_out(small),
+            neutralised: excerpt::Neutralised {
+                bidi: n.bidi,
+                zero_width: n.zero_width,
+                control: n.control,
+            },
+        }
+    }
+}
+
+/// Converts a WIT manifest into the payload crate's type.
+fn manifest_in(m: excerpt::Manifest) -> exlogare_payload::Manifest {
+    exlogare_payload::Manifest {
+        budget: m.budget,
+        total_lines: m.total_lines,
+        total_bytes: m.total_bytes,
+        omitted_bytes: m.omitted_bytes,
+        omitted_lines: m.omitted_lines,
+        ranges: m
+            .ranges
+            .into_iter()
+            .map(|r| exlogare_payload::KeptRange {
+                first: r.first,
+                last: r.last,
+                reason: r.reason,
+                collapsed_lines: r.collapsed_lines,
+                cut_bytes: r.cut_bytes,
+            })
+            .collect(),
+        ranges_left_out: 0,
+    }
+}
+
 impl payload::Guest for DefaultGuest {
     type PayloadWriter = PayloadWriter;
 
@@ -210,6 +317,18 @@ impl payload::GuestPayloadWriter for PayloadWriter {
                     .map(|c| (c.rule, c.count))
                     .collect(),
                 redactors: log.redactors,
+                selection: log.selection.map(manifest_in),
+                // The excerpt is log text: scrubbed like every other value, and checked again
+                // by the host with the whole body.
+                excerpt: log.excerpt.map(|e| exlogare_payload::FailureExcerpt {
+                    text: scrub(&mut redactor, e.text),
+                    manifest: manifest_in(e.manifest),
+                }),
+                neutralised: exlogare_payload::Neutralised {
+                    bidi: log.neutralised.bidi,
+                    zero_width: log.neutralised.zero_width,
+                    control: log.neutralised.control,
+                },
             },
         };
         let inner = exlogare_payload::PayloadWriter::new(job).map_err(|e| e.to_string())?;

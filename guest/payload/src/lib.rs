@@ -85,6 +85,86 @@ pub struct LogInfo {
     pub redactions: Vec<(String, u64)>,
     /// The redactors that ran, in order (`name@version`).
     pub redactors: Vec<String>,
+    /// How the sent log was chosen when it did not fit its budget (`metadata.log.selection`).
+    pub selection: Option<Manifest>,
+    /// The small failure excerpt sent beside the log (`metadata.failure_excerpt`).
+    pub excerpt: Option<FailureExcerpt>,
+    /// Characters neutralised in the sent text (`metadata.log.neutralised`).
+    pub neutralised: Neutralised,
+}
+
+/// Kept lines `first..=last` of the cleaned, redacted log, and why they were kept.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct KeptRange {
+    /// First line (1-based).
+    pub first: u64,
+    /// Last line.
+    pub last: u64,
+    /// Why (`error`, `stack-trace`, `tail`, ...).
+    pub reason: String,
+    /// Lines of the range shown only as a repeat (`[×N]`).
+    pub collapsed_lines: u64,
+    /// Bytes cut from the middle of long lines in the range.
+    pub cut_bytes: u64,
+}
+
+/// What a selection of the log kept and left out.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Manifest {
+    /// The budget it was chosen for, in bytes.
+    pub budget: u64,
+    /// Lines of the whole (cleaned, redacted) log.
+    pub total_lines: u64,
+    /// Bytes of the whole log.
+    pub total_bytes: u64,
+    /// Bytes outside every kept range.
+    pub omitted_bytes: u64,
+    /// Lines outside every kept range.
+    pub omitted_lines: u64,
+    /// The kept ranges, in log order (at most [`MAX_RANGES`]; see `ranges_left_out`).
+    pub ranges: Vec<KeptRange>,
+    /// Ranges not listed because there were more than [`MAX_RANGES`].
+    #[serde(skip_serializing_if = "is_zero")]
+    pub ranges_left_out: u64,
+}
+
+/// The most ranges listed in one manifest; the metadata must stay small.
+pub const MAX_RANGES: usize = 2000;
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+impl Manifest {
+    /// Keeps at most [`MAX_RANGES`] ranges (the last ones, where failures are), counting the rest.
+    pub fn capped(mut self) -> Manifest {
+        if self.ranges.len() > MAX_RANGES {
+            let drop = self.ranges.len() - MAX_RANGES;
+            self.ranges.drain(..drop);
+            self.ranges_left_out += drop as u64;
+        }
+        self
+    }
+}
+
+/// The failure excerpt: a few KiB of the log that explain the failure, and their manifest.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FailureExcerpt {
+    /// The kept lines with markers where lines were left out.
+    pub text: String,
+    /// What was kept and why.
+    pub manifest: Manifest,
+}
+
+/// Characters replaced by a visible `<U+XXXX>` marker in the sent text.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Neutralised {
+    /// Bidi controls.
+    pub bidi: u64,
+    /// Zero-width and invisible characters.
+    pub zero_width: u64,
+    /// Other control characters.
+    pub control: u64,
 }
 
 /// Everything the payload is built from.

@@ -13,7 +13,7 @@ use crate::env::{Env, looks_secret};
 use crate::job::Groups;
 use crate::json::StringEscaper;
 use crate::providers::Provider;
-use crate::{JobInput, LogInfo};
+use crate::{JobInput, LogInfo, Manifest, Neutralised};
 
 /// The most JSON text allowed before the log (fields and metadata).
 pub const MAX_HEAD_BYTES: usize = 1 << 20;
@@ -48,6 +48,15 @@ struct Metadata<'a> {
     log: LogOut,
     redactions: BTreeMap<&'a str, u64>,
     redactors: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    failure_excerpt: Option<ExcerptOut>,
+}
+
+/// `metadata.failure_excerpt`, as sent.
+#[derive(Serialize)]
+struct ExcerptOut {
+    text: String,
+    manifest: Manifest,
 }
 
 /// `metadata.log`, as sent.
@@ -57,6 +66,9 @@ struct LogOut {
     bytes_omitted: u64,
     invalid_utf8_bytes: u64,
     nul_bytes: u64,
+    neutralised: Neutralised,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    selection: Option<Manifest>,
 }
 
 /// Where the writer is in the body.
@@ -102,6 +114,10 @@ impl PayloadWriter {
             log: log_out(&input.log),
             redactions: redactions(&input.log),
             redactors: &input.log.redactors,
+            failure_excerpt: input.log.excerpt.as_ref().map(|e| ExcerptOut {
+                text: e.text.clone(),
+                manifest: e.manifest.clone().capped(),
+            }),
         };
 
         let mut head = Vec::with_capacity(1024);
@@ -200,6 +216,8 @@ fn log_out(log: &LogInfo) -> LogOut {
         bytes_omitted: log.bytes_omitted,
         invalid_utf8_bytes: log.invalid_utf8_bytes,
         nul_bytes: log.nul_bytes,
+        neutralised: log.neutralised,
+        selection: log.selection.clone().map(Manifest::capped),
     }
 }
 

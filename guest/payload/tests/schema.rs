@@ -27,6 +27,26 @@ fn every_provider_matches() {
 }
 
 #[test]
+fn the_failure_excerpt_selection_and_neutralised_counts_are_in_the_metadata() {
+    let body = json_for(util::gitlab().env());
+    assert_valid(&validator(), &body);
+    let md = &body["metadata"];
+    assert_eq!(md["failure_excerpt"]["manifest"]["budget"], 8192);
+    assert_eq!(
+        md["failure_excerpt"]["manifest"]["ranges"][0]["reason"],
+        "error"
+    );
+    assert!(
+        md["failure_excerpt"]["text"]
+            .as_str()
+            .unwrap_or("")
+            .contains("error: boom")
+    );
+    assert_eq!(md["log"]["selection"]["budget"], 8 << 20);
+    assert_eq!(md["log"]["neutralised"]["zero_width"], 2);
+}
+
+#[test]
 fn an_empty_input_matches() {
     let body: Value = serde_json::from_slice(&util::body(JobInput::default(), &[])).unwrap();
     assert_valid(&validator(), &body);

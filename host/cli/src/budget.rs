@@ -1,5 +1,7 @@
-//! The size budget: keep the head and the tail of the redacted log, and say how much of the
-//! middle was left out. Memory stays within the budget whatever the log's size.
+//! The last resort when the service refuses a payload as too large (413): keep the head and
+//! the tail of the text that was chosen to be sent, and say how much of the middle was left out.
+//! (What is sent in the first place is chosen by the guest's excerpt builder.) Memory stays
+//! within the budget whatever the text's size.
 
 use std::collections::VecDeque;
 

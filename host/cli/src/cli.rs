@@ -109,12 +109,15 @@ pub struct ReportArgs {
     /// Print the exact payload that would be sent, and send nothing
     #[arg(long)]
     pub dry_run: bool,
-    /// Size budget of the log in the payload; above it the head and tail are kept [default: 8MiB] [env: EXLOGARE_MAX_LOG_BYTES]
+    /// Size budget of the log in the payload; above it the lines that explain the failure and the end of the log are kept [default: 8MiB] [env: EXLOGARE_MAX_LOG_BYTES]
     #[arg(long, value_name = "SIZE")]
     pub max_log_bytes: Option<String>,
     /// The most bytes read from the log; reading also stops at 3/4 of the deadline; what was read is sent, with a marker [default: 4GiB] [env: EXLOGARE_MAX_READ_BYTES]
     #[arg(long, value_name = "SIZE")]
     pub max_read_bytes: Option<String>,
+    /// Size of the failure excerpt sent in the metadata beside the log (1KiB to 256KiB) [default: 8KiB] [env: EXLOGARE_EXCERPT_BYTES]
+    #[arg(long, value_name = "SIZE")]
+    pub excerpt_bytes: Option<String>,
     #[command(flatten)]
     pub delivery: DeliveryArgs,
     /// Extra metadata, repeatable: --meta team=payments
@@ -132,6 +135,12 @@ pub struct RedactArgs {
     /// Also print the redactions by rule (never a value) to stderr
     #[arg(long)]
     pub report: bool,
+    /// Print the failure excerpt that `report` would send in the metadata, and its manifest (what was kept and why), instead of the whole redacted log
+    #[arg(long)]
+    pub excerpt: bool,
+    /// Size of the excerpt (1KiB to 256KiB) [default: 8KiB] [env: EXLOGARE_EXCERPT_BYTES]
+    #[arg(long, value_name = "SIZE")]
+    pub excerpt_bytes: Option<String>,
 }
 
 /// `exlogare run`.

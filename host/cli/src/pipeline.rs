@@ -1,5 +1,6 @@
 //! The log's way through the sandbox: raw chunks → clean-up → built-in redactor → each plugin,
-//! in order → a sink. Shared by `report` (sink: the size budget) and `redact` (sink: stdout).
+//! in order → a sink. Shared by `report` (sink: the guest's excerpt builder) and `redact` (sink:
+//! stdout, or the excerpt builder with `--excerpt`).
 //!
 //! After every plugin the host searches what it produced for every known secret value and its
 //! encodings, so a plugin that puts a secret back (it is given the known values, to redact
@@ -175,7 +176,7 @@ pub fn run(
     scanner: &LeakScanner,
     reader: &mut LogReader,
     options: &Options,
-    sink: &mut dyn FnMut(&[u8]) -> io::Result<()>,
+    sink: &mut Sink<'_>,
 ) -> Result<Outcome, Failure> {
     guest.start_normalizer(options.normalize)?;
     guest.start_redactor(&options.redactor)?;
@@ -193,8 +194,6 @@ pub fn run(
             guard: LeakGuard::new(scanner),
         })
         .collect();
-    let write_failed =
-        |e: io::Error| Failure::new(Kind::Input, format!("cannot write the redacted log: {e}"));
     loop {
         let chunk = match reader.next_chunk() {
             Ok(Some(chunk)) => chunk,
@@ -206,19 +205,28 @@ pub fn run(
         };
         let clean = guest.normalize(&chunk)?;
         let redacted = through(&mut stages, guest.redact(&clean)?)?;
-        sink(&redacted).map_err(write_failed)?;
+        sink(guest, &redacted)?;
     }
     let (clean, stats) = guest.normalize_finish()?;
     let redacted = through(&mut stages, guest.redact(&clean)?)?;
-    sink(&redacted).map_err(write_failed)?;
+    sink(guest, &redacted)?;
     let (rest, report) = guest.redact_finish()?;
     outcome.redactions = report;
     let rest = finish_stages(&mut stages, rest, &mut outcome)?;
-    sink(&rest).map_err(write_failed)?;
+    sink(guest, &rest)?;
     outcome.bytes_read = reader.bytes_read;
     outcome.read_cut = reader.cut.clone();
     outcome.normalize = stats;
     Ok(outcome)
+}
+
+/// Where the redacted log goes: given the guest too, so that it can feed the guest's excerpt
+/// builder.
+pub type Sink<'a> = dyn FnMut(&mut DefaultGuest, &[u8]) -> Result<(), Failure> + 'a;
+
+/// The failure for a sink that could not write the redacted log.
+pub fn write_failed(e: io::Error) -> Failure {
+    Failure::new(Kind::Input, format!("cannot write the redacted log: {e}"))
 }
 
 /// `rule×count, ...` for summaries; never a value.

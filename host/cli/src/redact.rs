@@ -3,8 +3,8 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use exlogare_runtime::{DefaultGuest, Limits};
-use exlogare_settings::Layer;
+use exlogare_runtime::{Chosen, DefaultGuest, Limits};
+use exlogare_settings::{ByteSize, Layer};
 
 use crate::Finish;
 use crate::cli::RedactArgs;
@@ -17,7 +17,19 @@ use crate::scrub::Scrubber;
 
 /// Runs `redact`.
 pub fn run(args: &RedactArgs) -> Finish {
-    let ctx = match Context::load(&args.common, Layer::default(), None) {
+    let layer = match args
+        .excerpt_bytes
+        .as_deref()
+        .map(|s| ByteSize::parse("--excerpt-bytes", s))
+        .transpose()
+    {
+        Ok(excerpt_bytes) => Layer {
+            excerpt_bytes,
+            ..Layer::default()
+        },
+        Err(e) => return Finish::failed(e.into(), true, None),
+    };
+    let ctx = match Context::load(&args.common, layer, None) {
         Ok(ctx) => ctx,
         Err(f) => return Finish::failed(f, true, None),
     };
@@ -49,19 +61,80 @@ fn redact(args: &RedactArgs, ctx: &Context, scrubber: &Scrubber) -> Result<Strin
         &options.redactor,
         &ctx.env,
     )?;
+    if args.excerpt {
+        let budget = crate::report::excerpt_bytes(s)?;
+        guest.start_excerpt(budget, budget, s.keep_ansi.value)?;
+    }
     let outcome = pipeline::run(
         &mut guest,
         plugins,
         scrubber.scanner(),
         &mut reader,
         &options,
-        &mut |text| out.write_all(text),
+        &mut |guest, text| {
+            if args.excerpt {
+                Ok(guest.excerpt_push(text)?)
+            } else {
+                out.write_all(text).map_err(pipeline::write_failed)
+            }
+        },
     )?;
-    out.flush()
-        .map_err(|e| Failure::new(Kind::Input, format!("cannot write the redacted log: {e}")))?;
+    if args.excerpt {
+        let chosen = guest.excerpt_finish()?;
+        // The same leak check as for a payload: the excerpt is what would leave.
+        if let Some(leak) = scrubber.scanner().find(&chosen.excerpt.text) {
+            return Err(Failure::new(
+                Kind::Redaction,
+                format!(
+                    "blocked: the excerpt still held the value of {} ({} form) after redaction",
+                    leak.name, leak.encoding
+                ),
+            ));
+        }
+        out.write_all(&chosen.excerpt.text)
+            .and_then(|_| out.write_all(describe_manifest(&chosen).as_bytes()))
+            .map_err(pipeline::write_failed)?;
+    }
+    out.flush().map_err(pipeline::write_failed)?;
     let mut lines = vec![describe_redactions(&outcome.redactions)];
     for (rule, count) in &outcome.redactions {
         lines.push(format!("  {rule}: {count}"));
     }
     Ok(lines.join("\n"))
+}
+
+/// The manifest of the failure excerpt, for people: what was kept, why, and what was left out.
+pub fn describe_manifest(chosen: &Chosen) -> String {
+    let m = &chosen.excerpt.manifest;
+    let kept = m.total_lines.saturating_sub(m.omitted_lines);
+    let mut text = format!(
+        "--- exlogare: excerpt manifest: {}-byte budget; kept {kept} of {} lines; left out {} lines, {} bytes ---\n",
+        m.budget, m.total_lines, m.omitted_lines, m.omitted_bytes
+    );
+    for r in &m.ranges {
+        let lines = if r.first == r.last {
+            format!("line {}", r.first)
+        } else {
+            format!("lines {}-{}", r.first, r.last)
+        };
+        let mut notes = Vec::new();
+        if r.collapsed_lines > 0 {
+            notes.push(format!("{} shown as repeats", r.collapsed_lines));
+        }
+        if r.cut_bytes > 0 {
+            notes.push(format!("{} bytes cut from long lines", r.cut_bytes));
+        }
+        let notes = if notes.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", notes.join(", "))
+        };
+        text.push_str(&format!("{lines:<20} {}{notes}\n", r.reason));
+    }
+    let n = &chosen.neutralised;
+    text.push_str(&format!(
+        "neutralised characters: {} bidi, {} zero-width, {} control\n",
+        n.bidi, n.zero_width, n.control
+    ));
+    text
 }

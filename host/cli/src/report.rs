@@ -4,12 +4,12 @@ use std::io::Write;
 use std::time::Instant;
 
 use exlogare_deliver::Endpoint;
-use exlogare_runtime::{DefaultGuest, JobInput, Limits, LogInfo};
+use exlogare_runtime::{DefaultGuest, FailureExcerpt, JobInput, Limits, LogInfo};
 use exlogare_settings::{ByteSize, Layer, When};
 use sha2::{Digest, Sha256};
 
 use crate::Finish;
-use crate::budget::{Budget, Excerpt};
+use crate::budget::Excerpt;
 use crate::cli::ReportArgs;
 use crate::context::Context;
 use crate::failure::{Failure, Kind};
@@ -36,6 +36,11 @@ fn flags(args: &ReportArgs) -> Result<Layer, Failure> {
             .max_read_bytes
             .as_deref()
             .map(|s| ByteSize::parse("--max-read-bytes", s))
+            .transpose()?,
+        excerpt_bytes: args
+            .excerpt_bytes
+            .as_deref()
+            .map(|s| ByteSize::parse("--excerpt-bytes", s))
             .transpose()?,
         ..Layer::default()
     };
@@ -124,8 +129,10 @@ fn report(
     })?
     .limit(s.max_read_bytes.value.0, Some(stop_reading));
     let options = pipeline::Options::from_context(ctx)?;
-    let max = usize::try_from(s.max_log_bytes.value.0).unwrap_or(usize::MAX);
-    let mut budget = Budget::new(max);
+    // The guest chooses what of the log is sent when it does not fit (the lines that explain
+    // the failure and the end of the log), and the small failure excerpt for the metadata.
+    let max = s.max_log_bytes.value.0.max(MIN_BUDGET);
+    guest.start_excerpt(max, excerpt_bytes(s)?, s.keep_ansi.value)?;
     let plugins = plugins::start_plugins(
         &runtime,
         &plugin_files,
@@ -139,12 +146,25 @@ fn report(
         scrubber.scanner(),
         &mut reader,
         &options,
-        &mut |text| {
-            budget.push(text);
-            Ok(())
-        },
+        &mut |guest, text| Ok(guest.excerpt_push(text)?),
     )?;
-    let excerpt = budget.finish();
+    let chosen = guest.excerpt_finish()?;
+    let log_total = chosen.log.manifest.total_bytes;
+    let selected_omitted = chosen.log.manifest.omitted_bytes;
+    let selection = (!chosen.log.whole).then(|| chosen.log.manifest.clone());
+    let failure_excerpt = FailureExcerpt {
+        text: String::from_utf8_lossy(&chosen.excerpt.text).into_owned(),
+        manifest: chosen.excerpt.manifest.clone(),
+    };
+    let sent_len = chosen.log.text.len();
+    // The chosen text is sent as it is; should the service refuse it as too large, its head
+    // and tail are cut from it (`shrink`).
+    let excerpt = Excerpt {
+        head: chosen.log.text,
+        tail: Vec::new(),
+        total: sent_len as u64,
+        max: sent_len,
+    };
 
     // 4. The payload, built in the sandbox, checked for leaks here.
     let input = JobInput {
@@ -155,11 +175,14 @@ fn report(
         host_version: env!("CARGO_PKG_VERSION").to_string(),
         log: LogInfo {
             bytes_read: outcome.bytes_read,
-            bytes_omitted: excerpt.omitted(),
+            bytes_omitted: selected_omitted,
             invalid_utf8_bytes: outcome.normalize.invalid_utf8_bytes,
             nul_bytes: outcome.normalize.nul_bytes,
             redactions: outcome.redactions.clone(),
             redactors: outcome.redactors.clone(),
+            selection,
+            excerpt: Some(failure_excerpt),
+            neutralised: chosen.neutralised,
         },
     };
     let body = build_body(&mut guest, &input, &excerpt)?;
@@ -168,17 +191,27 @@ fn report(
     let mut facts = vec![format!(
         "{} of log read, {} in the payload{}",
         human(outcome.bytes_read),
-        human(excerpt.head.len() as u64 + excerpt.tail.len() as u64),
-        if excerpt.omitted() > 0 {
+        human(sent_len as u64),
+        if selected_omitted > 0 {
             format!(
-                " ({} left out in the middle to fit {})",
-                human(excerpt.omitted()),
+                " ({} of {} left out to fit {}; kept the lines that explain the failure and the end, listed in metadata.log.selection)",
+                human(selected_omitted),
+                human(log_total),
                 s.max_log_bytes.value
             )
         } else {
             String::new()
         }
     )];
+    if chosen.neutralised.total() > 0 {
+        facts.push(format!(
+            "neutralised {} characters that could mislead a reader ({} bidi, {} zero-width, {} control; shown as <U+XXXX>)",
+            chosen.neutralised.total(),
+            chosen.neutralised.bidi,
+            chosen.neutralised.zero_width,
+            chosen.neutralised.control
+        ));
+    }
     facts.push(describe_redactions(&outcome.redactions));
     let short = exlogare_redact::short_secret_names(
         &ctx.secrets
@@ -251,7 +284,7 @@ fn report(
         if kept >= excerpt.head.len() + excerpt.tail.len() {
             return Ok(None);
         }
-        input.log.bytes_omitted = smaller.omitted();
+        input.log.bytes_omitted = selected_omitted + smaller.omitted();
         let body = build_body(&mut guest, &input, &smaller)?;
         check_leaks(scrubber, &body)?;
         excerpt = smaller;
@@ -269,6 +302,28 @@ fn report(
         &mut shrink,
         uploader.unwrap_or_else(|| crate::delivery::PendingUploader::start(ctx)),
     )
+}
+
+/// The smallest budget the guest's excerpt builder accepts.
+const MIN_BUDGET: u64 = 1 << 10;
+
+/// The largest failure excerpt: the metadata must stay well under its 1 MiB limit.
+pub const MAX_EXCERPT_BYTES: u64 = 256 << 10;
+
+/// The failure excerpt's size from the settings, checked.
+pub fn excerpt_bytes(s: &exlogare_settings::Settings) -> Result<u64, Failure> {
+    let n = s.excerpt_bytes.value.0;
+    if !(MIN_BUDGET..=MAX_EXCERPT_BYTES).contains(&n) {
+        return Err(Failure::new(
+            Kind::Config,
+            format!(
+                "excerpt-bytes {} (from {}) is outside 1KiB..256KiB",
+                s.excerpt_bytes.value, s.excerpt_bytes.source
+            ),
+        )
+        .hint("pass --excerpt-bytes 8KiB (the default) or another size in that range"));
+    }
+    Ok(n)
 }
 
 /// Refuses a body that still holds a known secret value (a redactor bug).

@@ -13,7 +13,7 @@ mod bindings {
     });
 }
 
-use bindings::exports::exlogare::ingest::{normalize, payload, redaction};
+use bindings::exports::exlogare::ingest::{excerpt, normalize, payload, redaction};
 
 /// The default guest component, as built for wasm32-wasip2.
 pub(crate) static WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/default-guest.wasm"));
@@ -98,6 +98,139 @@ pub struct JobInfo {
     pub status: Option<String>,
 }
 
+/// Kept lines `first..=last` of the cleaned, redacted log, and why.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct KeptRange {
+    /// First line (1-based).
+    pub first: u64,
+    /// Last line.
+    pub last: u64,
+    /// Why (`error`, `stack-trace`, `tail`, ...).
+    pub reason: String,
+    /// Lines shown only as a repeat (`[×N]`).
+    pub collapsed_lines: u64,
+    /// Bytes cut from the middle of long lines.
+    pub cut_bytes: u64,
+}
+
+/// What a selection of the log kept and left out.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Manifest {
+    /// Its budget in bytes.
+    pub budget: u64,
+    /// Bytes of the whole log.
+    pub total_bytes: u64,
+    /// Lines of the whole log.
+    pub total_lines: u64,
+    /// The kept ranges, in log order.
+    pub ranges: Vec<KeptRange>,
+    /// Bytes outside every kept range.
+    pub omitted_bytes: u64,
+    /// Lines outside every kept range.
+    pub omitted_lines: u64,
+}
+
+/// Characters replaced by a visible `<U+XXXX>` marker.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Neutralised {
+    /// Bidi controls.
+    pub bidi: u64,
+    /// Zero-width and invisible characters.
+    pub zero_width: u64,
+    /// Other control characters.
+    pub control: u64,
+}
+
+impl Neutralised {
+    /// All of them.
+    pub fn total(&self) -> u64 {
+        self.bidi + self.zero_width + self.control
+    }
+}
+
+/// One selection of the log: its text and manifest.
+#[derive(Clone, Debug, Default)]
+pub struct Selection {
+    /// UTF-8 text, with markers where lines were left out.
+    pub text: Vec<u8>,
+    /// What was kept and why.
+    pub manifest: Manifest,
+    /// Whether the whole log is in the text.
+    pub whole: bool,
+}
+
+/// What the excerpt builder chose.
+#[derive(Clone, Debug, Default)]
+pub struct Chosen {
+    /// The log as sent (the whole log when it fits its budget).
+    pub log: Selection,
+    /// The small failure excerpt.
+    pub excerpt: Selection,
+    /// Characters neutralised.
+    pub neutralised: Neutralised,
+}
+
+/// The failure excerpt as the payload carries it.
+#[derive(Clone, Debug, Default)]
+pub struct FailureExcerpt {
+    /// Its text.
+    pub text: String,
+    /// Its manifest.
+    pub manifest: Manifest,
+}
+
+impl Manifest {
+    fn to_wit(&self) -> excerpt::Manifest {
+        excerpt::Manifest {
+            budget: self.budget,
+            total_bytes: self.total_bytes,
+            total_lines: self.total_lines,
+            ranges: self
+                .ranges
+                .iter()
+                .map(|r| excerpt::KeptRange {
+                    first: r.first,
+                    last: r.last,
+                    reason: r.reason.clone(),
+                    collapsed_lines: r.collapsed_lines,
+                    cut_bytes: r.cut_bytes,
+                })
+                .collect(),
+            omitted_bytes: self.omitted_bytes,
+            omitted_lines: self.omitted_lines,
+        }
+    }
+
+    fn from_wit(m: excerpt::Manifest) -> Manifest {
+        Manifest {
+            budget: m.budget,
+            total_bytes: m.total_bytes,
+            total_lines: m.total_lines,
+            ranges: m
+                .ranges
+                .into_iter()
+                .map(|r| KeptRange {
+                    first: r.first,
+                    last: r.last,
+                    reason: r.reason,
+                    collapsed_lines: r.collapsed_lines,
+                    cut_bytes: r.cut_bytes,
+                })
+                .collect(),
+            omitted_bytes: m.omitted_bytes,
+            omitted_lines: m.omitted_lines,
+        }
+    }
+}
+
+fn selection_from_wit(s: excerpt::Selection) -> Selection {
+    Selection {
+        text: s.text,
+        manifest: Manifest::from_wit(s.manifest),
+        whole: s.whole,
+    }
+}
+
 /// What the host knows about the log it sends.
 #[derive(Clone, Debug, Default)]
 pub struct LogInfo {
@@ -113,6 +246,12 @@ pub struct LogInfo {
     pub redactions: Vec<(String, u64)>,
     /// Redactors that ran, `name@version`.
     pub redactors: Vec<String>,
+    /// How the sent log was chosen, when it did not fit.
+    pub selection: Option<Manifest>,
+    /// The failure excerpt for the metadata.
+    pub excerpt: Option<FailureExcerpt>,
+    /// Characters neutralised in the sent text.
+    pub neutralised: Neutralised,
 }
 
 /// Everything the payload is built from.
@@ -139,6 +278,8 @@ pub struct DefaultGuest {
     normalizer: Option<ResourceAny>,
     redactor: Option<ResourceAny>,
     writer: Option<ResourceAny>,
+    excerpt: Option<ResourceAny>,
+    excerpt_budgets: u64,
 }
 
 impl DefaultGuest {
@@ -157,6 +298,8 @@ impl DefaultGuest {
             normalizer: None,
             redactor: None,
             writer: None,
+            excerpt: None,
+            excerpt_budgets: 0,
         })
     }
 
@@ -266,6 +409,78 @@ impl DefaultGuest {
         Ok((out, report.into_iter().map(|c| (c.rule, c.count)).collect()))
     }
 
+    /// Starts the excerpt builder: `log_budget` for the log as sent, `excerpt_budget` for the
+    /// failure excerpt.
+    /// With `keep_terminal_controls` (`--keep-ansi`) escape characters and carriage returns
+    /// are kept.
+    pub fn start_excerpt(
+        &mut self,
+        log_budget: u64,
+        excerpt_budget: u64,
+        keep_terminal_controls: bool,
+    ) -> Result<(), GuestError> {
+        let api = self.bindings.exlogare_ingest_excerpt().excerpt_builder();
+        let options = excerpt::ExcerptOptions {
+            log_budget,
+            excerpt_budget,
+            keep_terminal_controls,
+        };
+        let created = self
+            .gs
+            .call("excerpt-builder.create", |s| api.call_create(s, options))?;
+        let handle = created.map_err(|message| GuestError::Rejected {
+            guest: self.gs.guest().to_string(),
+            message,
+        })?;
+        if let Some(old) = self.excerpt.replace(handle) {
+            let _ = old.resource_drop(&mut self.gs.store);
+        }
+        self.excerpt_budgets = log_budget.saturating_add(excerpt_budget);
+        Ok(())
+    }
+
+    /// Gives the excerpt builder the next piece of redacted text.
+    pub fn excerpt_push(&mut self, text: &[u8]) -> Result<(), GuestError> {
+        let handle = self.handle(self.excerpt, "excerpt-builder.push")?;
+        let api = self.bindings.exlogare_ingest_excerpt().excerpt_builder();
+        self.gs
+            .call("excerpt-builder.push", |s| api.call_push(s, handle, text))
+    }
+
+    /// Ends the excerpt builder: the log as sent, the failure excerpt and the counts of
+    /// neutralised characters.
+    pub fn excerpt_finish(&mut self) -> Result<Chosen, GuestError> {
+        let handle = self.handle(self.excerpt, "excerpt-builder.finish")?;
+        let api = self.bindings.exlogare_ingest_excerpt().excerpt_builder();
+        let out = self
+            .gs
+            .call("excerpt-builder.finish", |s| api.call_finish(s, handle))?;
+        // Neutralising makes text longer (one character becomes `<U+XXXX>`), but the builder
+        // keeps each selection within its budget.
+        let limit = usize::try_from(self.excerpt_budgets).unwrap_or(usize::MAX);
+        let log = self
+            .gs
+            .check_output("excerpt-builder.finish", limit, out.log.text)?;
+        let small = self
+            .gs
+            .check_output("excerpt-builder.finish", limit, out.excerpt.text)?;
+        Ok(Chosen {
+            log: selection_from_wit(excerpt::Selection {
+                text: log,
+                ..out.log
+            }),
+            excerpt: selection_from_wit(excerpt::Selection {
+                text: small,
+                ..out.excerpt
+            }),
+            neutralised: Neutralised {
+                bidi: out.neutralised.bidi,
+                zero_width: out.neutralised.zero_width,
+                control: out.neutralised.control,
+            },
+        })
+    }
+
     /// Starts a payload and returns its opening JSON text.
     pub fn payload_open(&mut self, input: &JobInput) -> Result<Vec<u8>, GuestError> {
         let api = self.bindings.exlogare_ingest_payload().payload_writer();
@@ -297,6 +512,16 @@ impl DefaultGuest {
                     })
                     .collect(),
                 redactors: input.log.redactors.clone(),
+                selection: input.log.selection.as_ref().map(Manifest::to_wit),
+                excerpt: input.log.excerpt.as_ref().map(|e| payload::FailureExcerpt {
+                    text: e.text.clone(),
+                    manifest: e.manifest.to_wit(),
+                }),
+                neutralised: excerpt::Neutralised {
+                    bidi: input.log.neutralised.bidi,
+                    zero_width: input.log.neutralised.zero_width,
+                    control: input.log.neutralised.control,
+                },
             },
         };
         let created = self

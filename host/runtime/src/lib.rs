@@ -17,8 +17,8 @@ mod sandbox;
 
 pub use cache::{ArtifactCache, CacheOutcome};
 pub use default_guest::{
-    DEFAULT_GUEST_NAME, DefaultGuest, JobInfo, JobInput, LogInfo, NormalizeOptions, NormalizeStats,
-    RedactorOptions,
+    Chosen, DEFAULT_GUEST_NAME, DefaultGuest, FailureExcerpt, JobInfo, JobInput, KeptRange,
+    LogInfo, Manifest, Neutralised, NormalizeOptions, NormalizeStats, RedactorOptions, Selection,
 };
 pub use error::GuestError;
 pub use plugin::{

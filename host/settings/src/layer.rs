@@ -17,6 +17,7 @@ pub struct Layer {
     pub strict: Option<bool>,
     pub max_log_bytes: Option<ByteSize>,
     pub max_read_bytes: Option<ByteSize>,
+    pub excerpt_bytes: Option<ByteSize>,
     pub min_secret_length: Option<u32>,
     pub redact_vars: Option<Vec<String>>,
     pub rules: Option<PathBuf>,
@@ -39,6 +40,7 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("strict", "EXLOGARE_STRICT"),
     ("max-log-bytes", "EXLOGARE_MAX_LOG_BYTES"),
     ("max-read-bytes", "EXLOGARE_MAX_READ_BYTES"),
+    ("excerpt-bytes", "EXLOGARE_EXCERPT_BYTES"),
     ("min-secret-length", "EXLOGARE_MIN_SECRET_LENGTH"),
     ("redact-vars", "EXLOGARE_REDACT_VARS"),
     ("rules", "EXLOGARE_RULES"),
@@ -63,6 +65,7 @@ struct FileLayer {
     strict: Option<bool>,
     max_log_bytes: Option<SizeValue>,
     max_read_bytes: Option<SizeValue>,
+    excerpt_bytes: Option<SizeValue>,
     min_secret_length: Option<u32>,
     redact_vars: Option<StrOrList>,
     rules: Option<PathBuf>,
@@ -197,6 +200,10 @@ impl Layer {
                 .max_read_bytes
                 .map(|v| v.bytes("max-read-bytes"))
                 .transpose()?,
+            excerpt_bytes: raw
+                .excerpt_bytes
+                .map(|v| v.bytes("excerpt-bytes"))
+                .transpose()?,
             min_secret_length: raw.min_secret_length,
             redact_vars: raw.redact_vars.map(|v| parse_list(&v.joined())),
             rules: raw.rules,
@@ -239,6 +246,7 @@ impl Layer {
                 "strict" => layer.strict = Some(parse_bool(var, v)?),
                 "max-log-bytes" => layer.max_log_bytes = Some(ByteSize::parse(var, v)?),
                 "max-read-bytes" => layer.max_read_bytes = Some(ByteSize::parse(var, v)?),
+                "excerpt-bytes" => layer.excerpt_bytes = Some(ByteSize::parse(var, v)?),
                 "min-secret-length" => {
                     layer.min_secret_length =
                         Some(v.trim().parse().map_err(|_| Error::Invalid {

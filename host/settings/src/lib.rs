@@ -172,6 +172,8 @@ pub const DEFAULT_MAX_READ_BYTES: u64 = 4 << 30;
 /// default 120 s is 90 s, three times what a debug build takes for 1 GiB, and leaves 30 s to
 /// build, send and if need be spool the payload.
 pub const READ_SHARE_OF_DEADLINE: (u32, u32) = (3, 4);
+/// The default size of the failure excerpt sent in the metadata.
+pub const DEFAULT_EXCERPT_BYTES: u64 = 8 << 10;
 /// The default time to establish a connection.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The default overall deadline: well under GitLab's 5-minute after_script timeout.
@@ -192,6 +194,8 @@ pub struct Settings {
     pub max_log_bytes: Sourced<ByteSize>,
     /// The most bytes read from the log; the rest is left unread, and said so.
     pub max_read_bytes: Sourced<ByteSize>,
+    /// Size of the failure excerpt sent in the metadata.
+    pub excerpt_bytes: Sourced<ByteSize>,
     /// Known values shorter than this are not redacted everywhere.
     pub min_secret_length: Sourced<u32>,
     /// More variable names whose values are secret.
@@ -228,6 +232,7 @@ impl Default for Settings {
             strict: Sourced::default_value(false),
             max_log_bytes: Sourced::default_value(ByteSize(DEFAULT_MAX_LOG_BYTES)),
             max_read_bytes: Sourced::default_value(ByteSize(DEFAULT_MAX_READ_BYTES)),
+            excerpt_bytes: Sourced::default_value(ByteSize(DEFAULT_EXCERPT_BYTES)),
             min_secret_length: Sourced::default_value(8),
             redact_vars: Sourced::default_value(Vec::new()),
             rules: Sourced::default_value(None),
@@ -292,6 +297,7 @@ impl Settings {
         set!(strict, "strict", |v: bool| v);
         set!(max_log_bytes, "max-log-bytes", |v: ByteSize| v);
         set!(max_read_bytes, "max-read-bytes", |v: ByteSize| v);
+        set!(excerpt_bytes, "excerpt-bytes", |v: ByteSize| v);
         set!(min_secret_length, "min-secret-length", |v: u32| v);
         set!(redact_vars, "redact-vars", |v: Vec<String>| v);
         set!(rules, "rules", |v: PathBuf| Some(v));
@@ -379,6 +385,11 @@ impl Settings {
                 "max-read-bytes",
                 self.max_read_bytes.value.to_string(),
                 &self.max_read_bytes.source,
+            ),
+            (
+                "excerpt-bytes",
+                self.excerpt_bytes.value.to_string(),
+                &self.excerpt_bytes.source,
             ),
             (
                 "min-secret-length",

@@ -3,7 +3,9 @@
 
 #![allow(dead_code)]
 
-use exlogare_payload::{JobInput, LogInfo, PayloadWriter};
+use exlogare_payload::{
+    FailureExcerpt, JobInput, KeptRange, LogInfo, Manifest, Neutralised, PayloadWriter,
+};
 use serde_json::Value;
 
 /// A named set of CI variables.
@@ -338,6 +340,36 @@ pub fn log_info() -> LogInfo {
             ("gitlab-pat".to_string(), 1),
         ],
         redactors: vec!["exlogare-default@0.1.0".to_string()],
+        selection: Some(manifest(8 << 20)),
+        excerpt: Some(FailureExcerpt {
+            text: "[… exlogare: 9 lines omitted (lines 1-9, 400 bytes) …]\nerror: boom\n"
+                .to_string(),
+            manifest: manifest(8 << 10),
+        }),
+        neutralised: Neutralised {
+            bidi: 1,
+            zero_width: 2,
+            control: 0,
+        },
+    }
+}
+
+/// A manifest of a selection at `budget`.
+pub fn manifest(budget: u64) -> Manifest {
+    Manifest {
+        budget,
+        total_lines: 10,
+        total_bytes: 450,
+        omitted_bytes: 400,
+        omitted_lines: 9,
+        ranges: vec![KeptRange {
+            first: 10,
+            last: 10,
+            reason: "error".to_string(),
+            collapsed_lines: 0,
+            cut_bytes: 0,
+        }],
+        ranges_left_out: 0,
     }
 }
 
