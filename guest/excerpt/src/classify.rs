@@ -6,7 +6,9 @@
 //! commands a job ran, GitLab sections — and for the noise that explains nothing: runner
 //! preparation, cache and artifact chatter, dependency downloads, passing tests.
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use aho_corasick::{
+    AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, Anchored, Input, MatchKind, StartKind,
+};
 
 /// The kind of a line, as far as explaining a failure goes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -43,6 +45,10 @@ pub enum Class {
 pub struct Classifier {
     /// Every keyword list in one automaton, so that a line is searched once.
     all: Option<AhoCorasick>,
+    /// [`BOILERPLATE`], as an anchored automaton: one pass over a line's start.
+    boilerplate: Option<AhoCorasick>,
+    /// [`SUMMARY_PREFIX`], likewise.
+    summary_prefix: Option<AhoCorasick>,
 }
 
 /// What the keyword search found in a line.
@@ -52,6 +58,8 @@ struct Hits {
     weak: bool,
     benign: bool,
     exit: bool,
+    /// One of [`SUMMARY_CONTAINS`], with its case.
+    summary: bool,
 }
 
 /// Whether the keyword found at `start..end` of `text` is a word of its own, not a part of an
@@ -270,7 +278,7 @@ impl Default for Classifier {
 impl Classifier {
     /// Builds the keyword automata.
     pub fn new() -> Classifier {
-        let words: Vec<&str> = [STRONG, WEAK, NOT_ERROR, EXIT].concat();
+        let words: Vec<&str> = [STRONG, WEAK, NOT_ERROR, EXIT, SUMMARY_CONTAINS].concat();
         let all = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
@@ -278,14 +286,34 @@ impl Classifier {
             .kind(Some(AhoCorasickKind::DFA))
             .build(words)
             .ok();
-        Classifier { all }
+        let anchored = |words: &[&str]| {
+            AhoCorasickBuilder::new()
+                .start_kind(StartKind::Anchored)
+                .kind(Some(AhoCorasickKind::DFA))
+                .build(words)
+                .ok()
+        };
+        Classifier {
+            all,
+            boilerplate: anchored(BOILERPLATE),
+            summary_prefix: anchored(SUMMARY_PREFIX),
+        }
+    }
+
+    /// Whether `text` starts with one of the anchored automaton's words (or, without one,
+    /// of `words`).
+    fn starts_with_any(ac: &Option<AhoCorasick>, words: &[&str], text: &str) -> bool {
+        match ac {
+            Some(ac) => ac.is_match(Input::new(text).anchored(Anchored::Yes)),
+            None => words.iter().any(|p| text.starts_with(p)),
+        }
     }
 
     /// Searches `text` once for every keyword list.
     fn hits(&self, text: &str) -> Hits {
         let mut hits = Hits::default();
         let Some(ac) = &self.all else { return hits };
-        let (s, w, n) = (STRONG.len(), WEAK.len(), NOT_ERROR.len());
+        let (s, w, n, e) = (STRONG.len(), WEAK.len(), NOT_ERROR.len(), EXIT.len());
         for m in ac.find_overlapping_iter(text) {
             let id = m.pattern().as_usize();
             if id < s {
@@ -294,8 +322,13 @@ impl Classifier {
                 hits.weak = true;
             } else if id < s + w + n {
                 hits.benign = true;
-            } else {
+            } else if id < s + w + n + e {
                 hits.exit = true;
+            } else {
+                // The summary words are matched with their case.
+                hits.summary |= SUMMARY_CONTAINS
+                    .get(id - (s + w + n + e))
+                    .is_some_and(|p| text.get(m.start()..m.end()) == Some(*p));
             }
         }
         hits
@@ -330,7 +363,7 @@ impl Classifier {
         if t.starts_with("##[group]Run ") || t.starts_with("[command]") {
             return Class::Command;
         }
-        if BOILERPLATE.iter().any(|p| t.starts_with(p)) {
+        if Self::starts_with_any(&self.boilerplate, BOILERPLATE, t) {
             return Class::Boilerplate;
         }
         let head = prefix(t, 400);
@@ -339,10 +372,10 @@ impl Classifier {
         }
         let hits = self.hits(head);
         let benign = hits.benign;
-        if SUMMARY_PREFIX.iter().any(|p| t.starts_with(p)) && !benign {
+        if Self::starts_with_any(&self.summary_prefix, SUMMARY_PREFIX, t) && !benign {
             return Class::Summary;
         }
-        if SUMMARY_CONTAINS.iter().any(|p| head.contains(p)) && !benign {
+        if hits.summary && !benign {
             return Class::Summary;
         }
         if t.starts_with("$ ") || t.starts_with("+ ") || t.starts_with("> ") {

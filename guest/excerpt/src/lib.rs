@@ -23,7 +23,8 @@
 pub mod classify;
 pub mod neutral;
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, VecDeque};
 
 use classify::{Class, Classifier, strip_timestamp};
 pub use neutral::Neutralised;
@@ -272,26 +273,130 @@ mod weight {
 }
 
 /// Lines kept aside, bounded by the largest budget: the lowest-priority, oldest go first.
+///
+/// A line's priority no longer changes once it is here, so the store is a slab of lines plus
+/// an [`Order`] of priorities that points into it: no per-line tree nodes.
 #[derive(Default)]
 struct Store {
-    units: BTreeMap<u64, Unit>,
-    order: BTreeSet<(u32, u64, u64)>,
+    slots: Vec<Option<Unit>>,
+    free: Vec<usize>,
+    order: Order,
+    /// Shown bytes of the lines kept.
     bytes: usize,
+    /// Lines kept.
+    len: usize,
     cap: usize,
+    /// At most this many lines are kept, so that a log of very short lines stays within
+    /// memory too (each line costs its bookkeeping as well as its text).
+    max_units: usize,
 }
 
+/// The bookkeeping bytes one stored line is reckoned to cost beside its text.
+const UNIT_COST: usize = 24;
+
 impl Store {
+    fn new(cap: usize) -> Store {
+        Store {
+            cap,
+            max_units: (cap / UNIT_COST).max(LAST_LINES * 4),
+            ..Store::default()
+        }
+    }
+
     fn insert(&mut self, unit: Unit) {
-        self.bytes += unit.shown_len();
-        self.order.insert(unit.rank());
-        self.units.insert(unit.seq, unit);
-        while self.bytes > self.cap {
-            let Some((_, _, seq)) = self.order.pop_first() else {
+        let (len, (weight, anchor, seq)) = (unit.shown_len(), unit.rank());
+        let slot = match self.free.pop() {
+            Some(i) => {
+                self.slots[i] = Some(unit);
+                i
+            }
+            None => {
+                self.slots.push(Some(unit));
+                self.slots.len() - 1
+            }
+        };
+        self.bytes += len;
+        self.len += 1;
+        self.order.push(weight, (anchor, seq, slot));
+        while self.bytes > self.cap || self.len > self.max_units {
+            let Some(slot) = self.order.pop() else {
                 break;
             };
-            if let Some(u) = self.units.remove(&seq) {
+            if let Some(u) = self.slots.get_mut(slot).and_then(Option::take) {
                 self.bytes -= u.shown_len();
+                self.len -= 1;
+                self.free.push(slot);
             }
+        }
+    }
+
+    /// The lines still kept, by sequence number.
+    fn into_map(self) -> BTreeMap<u64, Unit> {
+        self.slots
+            .into_iter()
+            .flatten()
+            .map(|u| (u.seq, u))
+            .collect()
+    }
+}
+
+/// The stored lines' priorities, lowest first: one [`Tier`] per weight (there are few).
+#[derive(Default)]
+struct Order {
+    /// By weight, lowest first.
+    tiers: Vec<Tier>,
+}
+
+/// A stored line's place in its tier: (anchor, sequence number, slot in the store).
+type Key = (u64, u64, usize);
+
+impl Order {
+    fn push(&mut self, weight: u32, key: Key) {
+        let i = match self.tiers.binary_search_by_key(&weight, |t| t.weight) {
+            Ok(i) => i,
+            Err(i) => {
+                self.tiers.insert(
+                    i,
+                    Tier {
+                        weight,
+                        ..Tier::default()
+                    },
+                );
+                i
+            }
+        };
+        self.tiers[i].push(key);
+    }
+
+    /// Takes the lowest priority and says where its line is.
+    fn pop(&mut self) -> Option<usize> {
+        self.tiers.iter_mut().find_map(|t| t.pop().map(|k| k.2))
+    }
+}
+
+/// The lines of one weight, by (anchor, sequence). They nearly always arrive in that order,
+/// so they queue; the few that do not wait in a heap beside the queue.
+#[derive(Default)]
+struct Tier {
+    weight: u32,
+    sorted: VecDeque<Key>,
+    late: BinaryHeap<Reverse<Key>>,
+}
+
+impl Tier {
+    fn push(&mut self, key: Key) {
+        if self.sorted.back().is_none_or(|&b| b <= key) {
+            self.sorted.push_back(key);
+        } else {
+            self.late.push(Reverse(key));
+        }
+    }
+
+    fn pop(&mut self) -> Option<Key> {
+        match (self.sorted.front(), self.late.peek()) {
+            (Some(a), Some(Reverse(b))) if b < a => self.late.pop().map(|r| r.0),
+            (Some(_), _) => self.sorted.pop_front(),
+            (None, _) => self.late.pop().map(|r| r.0),
         }
     }
 }
@@ -344,10 +449,7 @@ impl Builder {
             seq: 0,
             cur: None,
             ring: VecDeque::new(),
-            store: Store {
-                cap: max_budget,
-                ..Store::default()
-            },
+            store: Store::new(max_budget),
             neutralised: Neutralised::default(),
             frame_run: 0,
             runs: 0,
@@ -378,9 +480,16 @@ impl Builder {
             }
         }
         while let Some(nl) = memchr::memchr(b'\n', text) {
-            self.take_partial(&text[..=nl]);
-            self.end_line();
-            text = &text[nl + 1..];
+            let (line, rest) = text.split_at(nl + 1);
+            if self.pending_len == 0 {
+                // The whole line is in this piece: no copy.
+                let held = String::from_utf8_lossy(&line[..line.len().min(LINE_CAP)]);
+                self.line(&held, line.len() as u64);
+            } else {
+                self.take_partial(line);
+                self.end_line();
+            }
+            text = rest;
         }
         self.take_partial(text);
     }
@@ -397,6 +506,10 @@ impl Builder {
         let len = std::mem::take(&mut self.pending_len);
         let text = String::from_utf8_lossy(&raw);
         self.line(&text, len);
+        // Keep the buffer for the next line cut between pieces.
+        let mut raw = raw;
+        raw.clear();
+        self.pending = raw;
     }
 
     /// One whole line (with its line end, if any) of `len` bytes in the log.
@@ -613,7 +726,7 @@ impl Builder {
         let total_lines = self.line_no;
 
         // Everything still known, by sequence number.
-        let mut units: BTreeMap<u64, Unit> = std::mem::take(&mut self.store.units);
+        let mut units: BTreeMap<u64, Unit> = std::mem::take(&mut self.store).into_map();
         for u in self.ring.drain(..) {
             units.insert(u.seq, u);
         }
@@ -711,32 +824,49 @@ fn neutralise_whole(raw: &[u8], keep_terminal: bool) -> String {
 fn line_key(text: &str) -> u64 {
     let body = strip_timestamp(text);
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut mix = |c: u8| {
-        h ^= c as u64;
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    let mix = |h: &mut u64, c: u8| {
+        *h ^= c as u64;
+        *h = h.wrapping_mul(0x0000_0100_0000_01b3);
     };
-    for (i, word) in body.split(' ').enumerate() {
-        if i > 0 {
-            mix(b' ');
-        }
-        if word.contains('/') || word.contains('\\') {
-            mix(b'#');
+    // One pass: the hash before the current word, so that a word found to hold a path can be
+    // replaced by `#` when it ends.
+    let mut word_start = h;
+    let mut path = false;
+    let mut in_num = false;
+    for &b in body.as_bytes() {
+        if b == b' ' {
+            if path {
+                h = word_start;
+                mix(&mut h, b'#');
+            }
+            mix(&mut h, b' ');
+            word_start = h;
+            path = false;
+            in_num = false;
             continue;
         }
-        let mut in_num = false;
-        for &b in word.as_bytes() {
-            if b.is_ascii_digit() {
-                if !in_num {
-                    mix(b'#');
-                }
-                in_num = true;
-            } else if in_num && b.is_ascii_hexdigit() {
-                continue;
-            } else {
-                in_num = false;
-                mix(b);
-            }
+        if path {
+            continue;
         }
+        if b == b'/' || b == b'\\' {
+            path = true;
+            continue;
+        }
+        if b.is_ascii_digit() {
+            if !in_num {
+                mix(&mut h, b'#');
+            }
+            in_num = true;
+        } else if in_num && b.is_ascii_hexdigit() {
+            continue;
+        } else {
+            in_num = false;
+            mix(&mut h, b);
+        }
+    }
+    if path {
+        h = word_start;
+        mix(&mut h, b'#');
     }
     h
 }
