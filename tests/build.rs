@@ -24,6 +24,9 @@ const HOSTILE: &[&str] = &[
     "many-rules",
     "bad-rule-name",
     "swells-output",
+    "hogs-handles",
+    "asks-huge-random",
+    "aliased-rules",
 ];
 
 fn main() {

@@ -83,3 +83,63 @@ fn wrap(types: TypeSection, funcs: FunctionSection, code: CodeSection) -> Vec<u8
     component.section(&ModuleSection(&module));
     component.finish()
 }
+
+/// `plugin` (a working plugin component) with the table of its first core module (the
+/// plugin's own code; the modules after it are the WASI adapter and its shims, whose tables
+/// are linked to each other) made to start at `elements` elements, with no maximum: a plugin
+/// that is fine in every other way but asks the host for a table far past any honest one when
+/// it is instantiated.
+pub fn with_huge_tables(plugin: &[u8], elements: u64) -> Vec<u8> {
+    use wasm_encoder::reencode::{Error, Reencode, ReencodeComponent};
+
+    struct HugeTables(u64, bool);
+
+    impl Reencode for HugeTables {
+        type Error = std::convert::Infallible;
+
+        fn parse_table(
+            &mut self,
+            tables: &mut wasm_encoder::TableSection,
+            table: wasmparser::Table<'_>,
+        ) -> Result<(), Error<Self::Error>> {
+            let mut ty = self.table_type(table.ty)?;
+            if !self.1 {
+                ty.minimum = ty.minimum.max(self.0);
+                ty.maximum = None;
+            }
+            match table.init {
+                wasmparser::TableInit::RefNull => {
+                    tables.table(ty);
+                }
+                wasmparser::TableInit::Expr(e) => {
+                    tables.table_with_init(ty, &self.const_expr(e)?);
+                }
+            }
+            Ok(())
+        }
+    }
+
+    impl ReencodeComponent for HugeTables {
+        fn parse_component_submodule(
+            &mut self,
+            component: &mut Component,
+            parser: wasmparser::Parser,
+            module: &[u8],
+        ) -> Result<(), Error<Self::Error>> {
+            let done = self.1;
+            wasm_encoder::reencode::component_utils::parse_component_submodule(
+                self, component, parser, module,
+            )?;
+            // Only the first module's tables.
+            self.1 = true;
+            let _ = done;
+            Ok(())
+        }
+    }
+
+    let mut component = Component::new();
+    HugeTables(elements, false)
+        .parse_component(&mut component, wasmparser::Parser::new(0), plugin)
+        .expect("a plugin built by the tests re-encodes");
+    component.finish()
+}

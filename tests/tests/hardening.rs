@@ -17,6 +17,9 @@ const BAD_INFO: &str = env!("PLUGIN_BAD_INFO");
 const MANY_RULES: &str = env!("PLUGIN_MANY_RULES");
 const BAD_RULE_NAME: &str = env!("PLUGIN_BAD_RULE_NAME");
 const SWELLS_OUTPUT: &str = env!("PLUGIN_SWELLS_OUTPUT");
+const ALIASED_RULES: &str = env!("PLUGIN_ALIASED_RULES");
+const HOGS_HANDLES: &str = env!("PLUGIN_HOGS_HANDLES");
+const ASKS_HUGE_RANDOM: &str = env!("PLUGIN_ASKS_HUGE_RANDOM");
 
 /// A project with a small log holding a known secret.
 fn project() -> Dir {
@@ -287,6 +290,75 @@ fn a_plugin_swelling_the_log_call_after_call_is_stopped_by_the_run_cap() {
         &receiver,
         "swells-output",
         "all calls of the run together",
+    );
+}
+
+#[test]
+fn rule_names_aliasing_one_buffer_are_dropped_before_the_host_copies_them() {
+    // 100 entries pointing at the same 1 MiB: 100 MiB for the host to copy from 1 MiB of
+    // plugin memory (under wasmtime's own default of 128 MiB). The copy limit (32 MiB per
+    // answer) stops the reading a third of the way.
+    let dir = project();
+    let receiver = Receiver::start();
+    let run = report(&dir, &receiver)
+        .args(["--plugin", ALIASED_RULES])
+        .output();
+    assert_stopped(&run, &receiver, "aliased-rules", "over its output limit");
+    run.assert_stderr_contains("answered `redactor.report` with more than 32 MiB")
+        .assert_stderr_contains("dropped before it was copied");
+    assert!(run.stderr().len() < 4000, "{}", run.report());
+}
+
+// ---- limits on what a guest may take from the host -----------------------------------------
+
+#[test]
+fn a_plugin_hoarding_host_handles_is_stopped_at_the_handle_cap() {
+    let dir = project();
+    let receiver = Receiver::start();
+    let run = report(&dir, &receiver)
+        .args(["--plugin", HOGS_HANDLES])
+        .output();
+    assert_stopped(
+        &run,
+        &receiver,
+        "hogs-handles",
+        "held more than 4096 host handles (streams, pollables) at once, over its handle limit",
+    );
+}
+
+#[test]
+fn a_plugin_asking_for_a_gigabyte_of_random_bytes_is_refused() {
+    let dir = project();
+    let receiver = Receiver::start();
+    let run = report(&dir, &receiver)
+        .args(["--plugin", ASKS_HUGE_RANDOM])
+        .output();
+    assert_stopped(
+        &run,
+        &receiver,
+        "asks-huge-random",
+        "more random bytes in one call than its limit of 65536",
+    );
+}
+
+#[test]
+fn a_plugin_asking_for_a_huge_table_is_refused_at_instantiation() {
+    let dir = project();
+    let plugin = std::fs::read(ACME).expect("the acme plugin is built");
+    let wide = dir.create(
+        "wide-table.wasm",
+        bombs::with_huge_tables(&plugin, 10_000_000),
+    );
+    let receiver = Receiver::start();
+    let run = report(&dir, &receiver)
+        .args(["--plugin"])
+        .args([&wide])
+        .output();
+    assert_stopped(
+        &run,
+        &receiver,
+        "wide-table.wasm",
+        "a table of more than 100000 elements, over its table limit",
     );
 }
 

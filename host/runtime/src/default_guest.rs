@@ -288,7 +288,13 @@ impl DefaultGuest {
     pub fn new(runtime: &Runtime, limits: &Limits) -> Result<DefaultGuest, GuestError> {
         let component = runtime.load(DEFAULT_GUEST_NAME, Some(&PRECOMPILED.0), WASM)?;
         let linker = runtime.linker()?;
-        let mut gs = runtime.store(DEFAULT_GUEST_NAME, limits);
+        // The built-in guest is ours: its answers (a payload of up to `--max-log-bytes`, JSON
+        // escaped) are bounded by its memory, not by the cap for plugins.
+        let limits = Limits {
+            copy_bytes: limits.copy_bytes.max(limits.memory_bytes.saturating_mul(2)),
+            ..limits.clone()
+        };
+        let mut gs = runtime.store(DEFAULT_GUEST_NAME, &limits);
         let bindings = gs.call("instantiate", |store| {
             bindings::DefaultGuest::instantiate(store, &component, &linker)
         })?;

@@ -32,6 +32,26 @@ pub enum GuestError {
         got: usize,
         limit: usize,
     },
+    /// The guest's answer would have made the host copy more than its copy limit: strings
+    /// and lists (which may all point at the same bytes of its memory) are counted as they
+    /// are read, and reading stops at the limit.
+    #[error(
+        "{guest} answered `{call}` with more than {limit_mib} MiB for the host to copy, over its output limit; the answer was dropped before it was copied"
+    )]
+    CopyLimit {
+        guest: String,
+        call: String,
+        limit_mib: usize,
+    },
+    /// The guest asked the host for more of a resource than it may have: table elements, host
+    /// handles (streams, pollables), random bytes in one call.
+    #[error("{guest} was stopped in `{call}`: {what}")]
+    OverLimit {
+        guest: String,
+        call: String,
+        /// What it asked for, and the limit.
+        what: String,
+    },
     /// The guest trapped (a panic, an `unreachable`, a bad access...).
     #[error("{guest} crashed in `{call}`: {reason}{}", stderr_note(.stderr))]
     Trap {
@@ -102,6 +122,8 @@ impl GuestError {
             | GuestError::Timeout { guest, .. }
             | GuestError::MemoryLimit { guest, .. }
             | GuestError::OutputTooLarge { guest, .. }
+            | GuestError::CopyLimit { guest, .. }
+            | GuestError::OverLimit { guest, .. }
             | GuestError::Trap { guest, .. }
             | GuestError::Rejected { guest, .. }
             | GuestError::NotAPlugin { guest, .. }

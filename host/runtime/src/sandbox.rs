@@ -18,6 +18,13 @@ use crate::error::GuestError;
 use crate::in_place;
 use crate::precheck::CompileCaps;
 
+/// The most host handles (streams, pollables...) a guest may hold at once.
+pub const MAX_HANDLES: usize = 4096;
+
+/// The most random bytes a guest may ask for in one call (`get-random-bytes(len)` makes the
+/// host allocate `len` bytes).
+pub const MAX_RANDOM_BYTES: usize = 64 << 10;
+
 /// How often the epoch advances; deadlines are counted in these ticks.
 const TICK: Duration = Duration::from_millis(5);
 
@@ -44,6 +51,10 @@ pub struct Limits {
     pub run_output_factor: u64,
     /// See `run_output_factor`.
     pub run_output_slack: u64,
+    /// The most bytes of strings and lists one answer of the guest may make the host copy
+    /// (wasmtime's hostcall fuel). Checked while the answer is read, so an answer whose
+    /// entries all point at the same bytes cannot make the host copy them over and over.
+    pub copy_bytes: usize,
 }
 
 impl Default for Limits {
@@ -58,6 +69,8 @@ impl Default for Limits {
             table_elements: 100_000,
             run_output_factor: 2,
             run_output_slack: 1 << 20,
+            // A plugin's largest honest answer is a push of a 64 KiB block (at most 4x that).
+            copy_bytes: 32 << 20,
         }
     }
 }
@@ -186,7 +199,7 @@ impl Runtime {
             .allow_udp(false)
             .allow_ip_name_lookup(false)
             // `get-random-bytes(len)` makes the host allocate `len` bytes.
-            .max_random_size(64 << 10)
+            .max_random_size(MAX_RANDOM_BYTES as u64)
             .build();
         let store_limits = StoreLimitsBuilder::new()
             .memory_size(limits.memory_bytes)
@@ -205,6 +218,7 @@ impl Runtime {
             },
         );
         store.limiter(|state| &mut state.limits);
+        store.set_hostcall_fuel(limits.copy_bytes);
         store.epoch_deadline_trap();
         GuestStore {
             store,
@@ -272,7 +286,7 @@ impl WasiView for State {
 /// is host memory, and a guest could otherwise ask for a million of them.
 fn resource_table() -> ResourceTable {
     let mut table = ResourceTable::new();
-    table.set_max_capacity(4096);
+    table.set_max_capacity(MAX_HANDLES);
     table
 }
 
@@ -374,10 +388,40 @@ impl GuestStore {
                 limit_mib: self.limits.memory_bytes >> 20,
             };
         }
+        if text.contains("fuel allocated for hostcalls has been exhausted") {
+            return GuestError::CopyLimit {
+                guest,
+                call,
+                limit_mib: self.limits.copy_bytes >> 20,
+            };
+        }
+        let root = error.root_cause().to_string();
+        let over = if text.contains("forcing trap when growing table") {
+            Some(format!(
+                "it asked for a table of more than {} elements, over its table limit",
+                self.limits.table_elements
+            ))
+        } else if root.contains("resource table has no free keys") {
+            Some(format!(
+                "it held more than {MAX_HANDLES} host handles (streams, pollables) at once, over its handle limit"
+            ))
+        } else if root.starts_with("requested len") && root.contains(&MAX_RANDOM_BYTES.to_string())
+        {
+            Some(format!(
+                "it asked for more random bytes in one call than its limit of {MAX_RANDOM_BYTES}"
+            ))
+        } else {
+            None
+        };
+        if let Some(what) = over {
+            return GuestError::OverLimit { guest, call, what };
+        }
         let stderr = String::from_utf8_lossy(&self.stderr.contents()).into_owned();
         let reason = match error.downcast_ref::<wasmtime::Trap>() {
             Some(trap) => trap.to_string(),
-            None => text.lines().next().unwrap_or("unknown error").to_string(),
+            // The innermost cause says what happened ("resource table has no free keys");
+            // the outer lines only say where.
+            None => root,
         };
         GuestError::Trap {
             guest,

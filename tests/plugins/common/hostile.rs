@@ -131,7 +131,11 @@ fn misbehave(r: &Redactor, chunk: Vec<u8>) -> Vec<u8> {
     out
 }
 
-#[cfg(not(any(feature = "many-rules", feature = "bad-rule-name")))]
+#[cfg(not(any(
+    feature = "many-rules",
+    feature = "bad-rule-name",
+    feature = "aliased-rules"
+)))]
 fn report() -> Vec<redaction::RuleCount> {
     Vec::new()
 }
@@ -156,8 +160,51 @@ fn report() -> Vec<redaction::RuleCount> {
     }]
 }
 
+/// Reports 100 rules whose names all point at one 1 MiB string in the plugin's memory: 1 MiB
+/// of memory that the host would copy 100 times (and a million entries a million times) if it
+/// read the whole answer before checking it.
+#[cfg(feature = "aliased-rules")]
+fn report() -> Vec<redaction::RuleCount> {
+    let mut name = std::mem::ManuallyDrop::new("r".repeat(1 << 20));
+    let (ptr, len, cap) = (name.as_mut_ptr(), name.len(), name.capacity());
+    (0..100)
+        .map(|_| redaction::RuleCount {
+            // SAFETY: none — that is the attack. Every entry aliases one buffer, which the
+            // canonical ABI then hands to the host 100 times; the guest may crash freeing
+            // them afterwards, which the host must survive too.
+            rule: unsafe { String::from_raw_parts(ptr, len, cap) },
+            count: 1,
+        })
+        .collect()
+}
+
+/// Takes host-side handles (stdout streams) and never gives them back, a million times: each
+/// is an entry in the host's resource table, host memory the guest does not pay for.
+#[cfg(feature = "hogs-handles")]
+fn misbehave(r: &Redactor, chunk: Vec<u8>) -> Vec<u8> {
+    for _ in 0..1_000_000 {
+        std::mem::forget(wasi::cli::stdout::get_stdout());
+    }
+    let _ = r;
+    chunk
+}
+
+/// Asks the host for 1 GiB of random bytes in one call: the host would allocate them.
+#[cfg(feature = "asks-huge-random")]
+fn misbehave(_: &Redactor, chunk: Vec<u8>) -> Vec<u8> {
+    let bytes = wasi::random::random::get_random_bytes(1 << 30);
+    let mut out = chunk;
+    out.truncate(out.len().saturating_sub(bytes.len().min(1)));
+    out
+}
+
 /// Passes the text through unchanged (the plugins whose misbehaviour is elsewhere).
-#[cfg(any(feature = "bad-info", feature = "many-rules", feature = "bad-rule-name"))]
+#[cfg(any(
+    feature = "bad-info",
+    feature = "many-rules",
+    feature = "bad-rule-name",
+    feature = "aliased-rules"
+))]
 fn misbehave(_: &Redactor, chunk: Vec<u8>) -> Vec<u8> {
     chunk
 }
