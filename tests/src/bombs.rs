@@ -143,3 +143,47 @@ pub fn with_huge_tables(plugin: &[u8], elements: u64) -> Vec<u8> {
         .expect("a plugin built by the tests re-encodes");
     component.finish()
 }
+
+/// `plugin` (a working plugin component) with an empty core module added at its end and
+/// instantiated `instances` times: a plugin that is fine in every other way but makes the
+/// host create far more instances than any honest one when it is instantiated.
+pub fn with_many_instances(plugin: &[u8], instances: u32) -> Vec<u8> {
+    use wasm_encoder::reencode::{Error, ReencodeComponent};
+
+    /// Counts the core modules of the component while copying it.
+    struct Counting(u32);
+
+    impl wasm_encoder::reencode::Reencode for Counting {
+        type Error = std::convert::Infallible;
+    }
+
+    impl ReencodeComponent for Counting {
+        fn parse_component_submodule(
+            &mut self,
+            component: &mut Component,
+            parser: wasmparser::Parser,
+            module: &[u8],
+        ) -> Result<(), Error<Self::Error>> {
+            self.0 += 1;
+            wasm_encoder::reencode::component_utils::parse_component_submodule(
+                self, component, parser, module,
+            )
+        }
+    }
+
+    let mut component = Component::new();
+    let mut counting = Counting(0);
+    counting
+        .parse_component(&mut component, wasmparser::Parser::new(0), plugin)
+        .expect("a plugin built by the tests re-encodes");
+    component.section(&ModuleSection(&Module::new()));
+    let mut section = wasm_encoder::InstanceSection::new();
+    for _ in 0..instances {
+        section.instantiate(
+            counting.0,
+            std::iter::empty::<(&str, wasm_encoder::ModuleArg)>(),
+        );
+    }
+    component.section(&section);
+    component.finish()
+}

@@ -230,3 +230,50 @@ fn an_excerpt_size_out_of_range_is_refused_clearly() {
     assert!(!run.output.status.success());
     run.assert_stderr_contains("outside 1KiB..256KiB");
 }
+
+#[test]
+fn a_large_budget_gets_the_memory_it_needs_and_is_sent() {
+    // 32 MiB of budget on a 40 MiB log: choosing what to send holds the candidate lines and
+    // their bookkeeping, well past the 256 MiB a default-size budget runs in.
+    let dir = Dir::new();
+    let mut log = String::with_capacity(41 << 20);
+    let mut i = 0usize;
+    while log.len() < 40 << 20 {
+        log.push_str(&format!(
+            "[INFO] compiling module {} of {} ({i} so far)\n",
+            words(i),
+            words(i / 7)
+        ));
+        i += 1;
+    }
+    log.push_str("error: the build broke at the very end\n");
+    dir.create("build.log", &log);
+    let receiver = Receiver::start();
+    report(&dir, &receiver)
+        .args(["--max-log-bytes", "32MiB"])
+        .ok()
+        .assert_stderr_contains("left out to fit 32MiB");
+    let body = receiver.single().json();
+    let sent = body["log"].as_str().expect("log");
+    assert!(sent.len() <= 32 << 20, "{} bytes", sent.len());
+    assert!(
+        sent.len() > 30 << 20,
+        "nearly the whole budget is used: {}",
+        sent.len()
+    );
+    assert!(sent.ends_with("error: the build broke at the very end\n"));
+}
+
+#[test]
+fn a_budget_over_128_mib_is_refused_clearly() {
+    let dir = Dir::new();
+    dir.create("build.log", "error: x\n");
+    let receiver = Receiver::start();
+    let run = report(&dir, &receiver)
+        .args(["--strict", "--max-log-bytes", "200MiB"])
+        .output();
+    assert!(!run.output.status.success(), "{}", run.report());
+    run.assert_stderr_contains("over 128MiB, the most exlogare sends")
+        .assert_stderr_contains("--max-log-bytes 8MiB");
+    assert!(receiver.received().is_empty());
+}

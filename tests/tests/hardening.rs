@@ -362,6 +362,27 @@ fn a_plugin_asking_for_a_huge_table_is_refused_at_instantiation() {
     );
 }
 
+#[test]
+fn a_plugin_making_a_hundred_instances_is_refused_at_instantiation() {
+    let dir = project();
+    let plugin = std::fs::read(ACME).expect("the acme plugin is built");
+    let many = dir.create(
+        "many-instances.wasm",
+        bombs::with_many_instances(&plugin, 100),
+    );
+    let receiver = Receiver::start();
+    let run = report(&dir, &receiver)
+        .args(["--plugin"])
+        .args([&many])
+        .output();
+    assert_stopped(
+        &run,
+        &receiver,
+        "many-instances.wasm",
+        "made more than 32 instances, over its instance limit",
+    );
+}
+
 // ---- logs that never end -----------------------------------------------------------------
 
 #[test]

@@ -24,7 +24,7 @@ pub mod classify;
 pub mod neutral;
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BTreeSet, BinaryHeap, VecDeque};
+use std::collections::{BTreeSet, BinaryHeap, VecDeque};
 
 use classify::{Class, Classifier, strip_timestamp};
 pub use neutral::Neutralised;
@@ -292,7 +292,7 @@ struct Store {
 }
 
 /// The bookkeeping bytes one stored line is reckoned to cost beside its text.
-const UNIT_COST: usize = 24;
+const UNIT_COST: usize = 32;
 
 impl Store {
     fn new(cap: usize) -> Store {
@@ -330,13 +330,46 @@ impl Store {
         }
     }
 
-    /// The lines still kept, by sequence number.
-    fn into_map(self) -> BTreeMap<u64, Unit> {
-        self.slots
-            .into_iter()
-            .flatten()
-            .map(|u| (u.seq, u))
-            .collect()
+    /// The lines still kept, by sequence number (in the slab's own memory: no second copy).
+    fn into_kept(self) -> Kept {
+        let mut units: Vec<Unit> = self.slots.into_iter().flatten().collect();
+        units.sort_unstable_by_key(|u| u.seq);
+        Kept(units)
+    }
+}
+
+/// The lines known at the end, by sequence number.
+struct Kept(Vec<Unit>);
+
+impl Kept {
+    fn get(&self, seq: u64) -> Option<&Unit> {
+        self.0
+            .binary_search_by_key(&seq, |u| u.seq)
+            .ok()
+            .map(|i| &self.0[i])
+    }
+
+    /// The unit of `unit.seq`, put back in its place if it had been dropped.
+    fn entry(&mut self, unit: Unit) -> &mut Unit {
+        let i = match self.0.binary_search_by_key(&unit.seq, |u| u.seq) {
+            Ok(i) => i,
+            Err(i) => {
+                self.0.insert(i, unit);
+                i
+            }
+        };
+        &mut self.0[i]
+    }
+
+    /// The units of sequence numbers `from..=to`.
+    fn range_mut(&mut self, from: u64, to: u64) -> &mut [Unit] {
+        let start = self.0.partition_point(|u| u.seq < from);
+        let end = self.0.partition_point(|u| u.seq <= to);
+        &mut self.0[start..end.max(start)]
+    }
+
+    fn values(&self) -> impl DoubleEndedIterator<Item = &Unit> {
+        self.0.iter()
     }
 }
 
@@ -726,14 +759,13 @@ impl Builder {
         let total_lines = self.line_no;
 
         // Everything still known, by sequence number.
-        let mut units: BTreeMap<u64, Unit> = std::mem::take(&mut self.store).into_map();
-        for u in self.ring.drain(..) {
-            units.insert(u.seq, u);
-        }
+        let mut units = std::mem::take(&mut self.store).into_kept();
+        // The ring holds the newest lines, after every stored one.
+        units.0.extend(self.ring.drain(..));
         // The last lines, always; the last command; the failing section.
         // Near the end even boilerplate is worth its bytes: it says how the job ended, and
         // keeping it keeps the end of the log in one piece.
-        for (i, u) in units.values_mut().rev().enumerate() {
+        for (i, u) in units.0.iter_mut().rev().enumerate() {
             if i < LAST_LINES {
                 u.raise(weight::LAST, Reason::LastLines);
             } else if i < 4 * LAST_LINES {
@@ -744,8 +776,7 @@ impl Builder {
         }
         if let Some(cmd) = self.last_command.take() {
             units
-                .entry(cmd.seq)
-                .or_insert(cmd)
+                .entry(cmd)
                 .raise(weight::COMMAND_LAST, Reason::Command);
         }
         let failing = match self.failing_section.take() {
@@ -755,10 +786,9 @@ impl Builder {
         if let Some((header, end)) = failing {
             let (from, to) = (header.seq, end.unwrap_or(u64::MAX));
             units
-                .entry(header.seq)
-                .or_insert(header)
+                .entry(header)
                 .raise(weight::SECTION_HEADER, Reason::Section);
-            for u in units.range_mut(from + 1..=to).map(|(_, u)| u) {
+            for u in units.range_mut(from + 1, to) {
                 if u.weight >= weight::PLAIN {
                     u.raise(weight::SECTION_BODY, Reason::Section);
                 }
@@ -897,12 +927,7 @@ fn marker(first: u64, last: u64, bytes: u64, frames_only: bool) -> String {
 }
 
 /// Chooses units within `budget` by priority, and writes the excerpt.
-fn choose(
-    units: &BTreeMap<u64, Unit>,
-    budget: usize,
-    total_bytes: u64,
-    total_lines: u64,
-) -> Excerpt {
+fn choose(units: &Kept, budget: usize, total_bytes: u64, total_lines: u64) -> Excerpt {
     // An explaining line far before the end (more than four budgets) is more likely an
     // earlier, recovered problem than the failure: it falls below stack frames.
     let far = total_bytes.saturating_sub(4 * budget as u64);
@@ -973,7 +998,7 @@ fn marker_delta(chosen: &BTreeSet<u64>, seq: u64) -> usize {
 
 /// Writes the chosen units in log order with markers in the gaps, and their manifest.
 fn write(
-    units: &BTreeMap<u64, Unit>,
+    units: &Kept,
     chosen: &BTreeSet<u64>,
     budget: usize,
     total_bytes: u64,
@@ -987,7 +1012,7 @@ fn write(
     let mut kept_lines = 0u64;
     let mut prev: Option<&Unit> = None;
     for seq in chosen {
-        let Some(u) = units.get(seq) else { continue };
+        let Some(u) = units.get(*seq) else { continue };
         if u.first > next_line {
             // Between two frames of the same trace, only frames were left out.
             let frames_only = prev.is_some_and(|p| p.run != 0 && p.run == u.run);

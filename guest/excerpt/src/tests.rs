@@ -319,3 +319,25 @@ fn memory_is_bounded_by_the_budget() {
     assert!(b.whole.is_none());
     assert!(b.ring.len() <= RING);
 }
+
+#[test]
+fn a_log_of_tiny_lines_is_bounded_by_line_count_too() {
+    // Two-byte lines that never repeat their neighbour: bookkeeping, not text, is the cost.
+    let budget = 64 << 10;
+    let mut b = Builder::new(&[budget]).expect("budget");
+    let chunk = "a\nb\n".repeat(16 << 10);
+    for _ in 0..40 {
+        b.push(chunk.as_bytes());
+    }
+    assert!(
+        b.store.len <= budget / UNIT_COST,
+        "{} lines kept",
+        b.store.len
+    );
+    assert!(b.store.slots.len() <= budget / UNIT_COST + 1);
+    let done = b.finish();
+    let excerpt = &done.excerpts[0];
+    assert!(excerpt.text.len() <= budget);
+    assert!(excerpt.text.ends_with("a\nb\n"), "the last lines are kept");
+    assert!(excerpt.manifest.omitted_lines > 0);
+}

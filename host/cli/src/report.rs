@@ -82,8 +82,9 @@ fn report(
         deadline: Some(deadline),
         ..Limits::default()
     };
+    let max = max_log_bytes(s)?;
     let runtime = crate::plugin_runtime(&ctx.env, &ctx.policies)?;
-    let mut guest = DefaultGuest::new(&runtime, &limits)?;
+    let mut guest = DefaultGuest::new(&runtime, &guest_limits(&limits, max))?;
     let ci_env = ctx.ci_env();
 
     // 1. Gate on the job status.
@@ -131,7 +132,6 @@ fn report(
     let options = pipeline::Options::from_context(ctx)?;
     // The guest chooses what of the log is sent when it does not fit (the lines that explain
     // the failure and the end of the log), and the small failure excerpt for the metadata.
-    let max = s.max_log_bytes.value.0.max(MIN_BUDGET);
     guest.start_excerpt(max, excerpt_bytes(s)?, s.keep_ansi.value)?;
     let plugins = plugins::start_plugins(
         &runtime,
@@ -309,6 +309,39 @@ const MIN_BUDGET: u64 = 1 << 10;
 
 /// The largest failure excerpt: the metadata must stay well under its 1 MiB limit.
 pub const MAX_EXCERPT_BYTES: u64 = 256 << 10;
+
+/// The largest size budget: choosing what of a bigger log to send takes the built-in guest
+/// about twelve times the budget in memory, and a wasm memory ends at 4 GiB.
+pub const MAX_LOG_BYTES: u64 = 128 << 20;
+
+/// The size budget from the settings, checked.
+pub fn max_log_bytes(s: &exlogare_settings::Settings) -> Result<u64, Failure> {
+    let n = s.max_log_bytes.value.0;
+    if n > MAX_LOG_BYTES {
+        return Err(Failure::new(
+            Kind::Config,
+            format!(
+                "max-log-bytes {} (from {}) is over 128MiB, the most exlogare sends",
+                s.max_log_bytes.value, s.max_log_bytes.source
+            ),
+        )
+        .hint("pass --max-log-bytes 8MiB (the default) or another size up to 128MiB"));
+    }
+    Ok(n.max(MIN_BUDGET))
+}
+
+/// The built-in guest's limits for a size budget of `max` bytes: it holds the lines it may
+/// still send, their bookkeeping and the payload, so its memory grows with the budget (256
+/// MiB covers the default 8 MiB budget many times over).
+fn guest_limits(limits: &Limits, max: u64) -> Limits {
+    let need = (64u64 << 20).saturating_add(max.saturating_mul(12));
+    Limits {
+        memory_bytes: limits
+            .memory_bytes
+            .max(usize::try_from(need).unwrap_or(usize::MAX)),
+        ..limits.clone()
+    }
+}
 
 /// The failure excerpt's size from the settings, checked.
 pub fn excerpt_bytes(s: &exlogare_settings::Settings) -> Result<u64, Failure> {

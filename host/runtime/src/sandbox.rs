@@ -18,6 +18,14 @@ use crate::error::GuestError;
 use crate::in_place;
 use crate::precheck::CompileCaps;
 
+/// The most core instances, tables and memories one guest may create (a Rust plugin has a
+/// handful of each).
+pub const MAX_INSTANCES: usize = 32;
+/// See [`MAX_INSTANCES`].
+pub const MAX_TABLES: usize = 32;
+/// See [`MAX_INSTANCES`].
+pub const MAX_MEMORIES: usize = 8;
+
 /// The most host handles (streams, pollables...) a guest may hold at once.
 pub const MAX_HANDLES: usize = 4096;
 
@@ -203,10 +211,10 @@ impl Runtime {
             .build();
         let store_limits = StoreLimitsBuilder::new()
             .memory_size(limits.memory_bytes)
-            .instances(32)
-            .tables(32)
+            .instances(MAX_INSTANCES)
+            .tables(MAX_TABLES)
             .table_elements(limits.table_elements)
-            .memories(8)
+            .memories(MAX_MEMORIES)
             .trap_on_grow_failure(true)
             .build();
         let mut store = Store::new(
@@ -400,6 +408,18 @@ impl GuestStore {
             Some(format!(
                 "it asked for a table of more than {} elements, over its table limit",
                 self.limits.table_elements
+            ))
+        } else if root.contains("instance count too high") {
+            Some(format!(
+                "it made more than {MAX_INSTANCES} instances, over its instance limit"
+            ))
+        } else if root.contains("table count too high") {
+            Some(format!(
+                "it made more than {MAX_TABLES} tables, over its table limit"
+            ))
+        } else if root.contains("memory count too high") {
+            Some(format!(
+                "it made more than {MAX_MEMORIES} memories, over its memory limit"
             ))
         } else if root.contains("resource table has no free keys") {
             Some(format!(
