@@ -516,7 +516,7 @@ impl Builder {
             let (line, rest) = text.split_at(nl + 1);
             if self.pending_len == 0 {
                 // The whole line is in this piece: no copy.
-                let held = String::from_utf8_lossy(&line[..line.len().min(LINE_CAP)]);
+                let held = utf8(&line[..line.len().min(LINE_CAP)]);
                 self.line(&held, line.len() as u64);
             } else {
                 self.take_partial(line);
@@ -537,7 +537,7 @@ impl Builder {
     fn end_line(&mut self) {
         let raw = std::mem::take(&mut self.pending);
         let len = std::mem::take(&mut self.pending_len);
-        let text = String::from_utf8_lossy(&raw);
+        let text = utf8(&raw);
         self.line(&text, len);
         // Keep the buffer for the next line cut between pieces.
         let mut raw = raw;
@@ -834,6 +834,14 @@ impl Builder {
             excerpts,
             neutralised: self.neutralised,
         }
+    }
+}
+
+/// `bytes` as text, invalid UTF-8 replaced (the common, valid case checked the fast way).
+fn utf8(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
     }
 }
 

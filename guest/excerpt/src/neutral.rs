@@ -63,8 +63,15 @@ pub fn neutralise_into(
     counts: &mut Neutralised,
     keep_terminal: bool,
 ) {
-    // Fast path: nothing to replace in plain ASCII text without controls.
+    // Fast path: nothing to replace in plain ASCII text without controls (one pass).
     let bytes = line.as_bytes();
+    if bytes
+        .iter()
+        .all(|&b| (0x20..0x7F).contains(&b) || b == b'\t' || b == b'\n')
+    {
+        out.push_str(line);
+        return;
+    }
     let crlf_at = line
         .strip_suffix("\r\n")
         .map(str::len)
