@@ -278,7 +278,9 @@ mod weight {
 /// an [`Order`] of priorities that points into it: no per-line tree nodes.
 #[derive(Default)]
 struct Store {
-    slots: Vec<Option<Unit>>,
+    /// Boxed: the slab grows by doubling, and moving pointers (not records) keeps that growth
+    /// from needing room for the records twice over.
+    slots: Vec<Option<Box<Unit>>>,
     free: Vec<usize>,
     order: Order,
     /// Shown bytes of the lines kept.
@@ -307,11 +309,11 @@ impl Store {
         let (len, (weight, anchor, seq)) = (unit.shown_len(), unit.rank());
         let slot = match self.free.pop() {
             Some(i) => {
-                self.slots[i] = Some(unit);
+                self.slots[i] = Some(Box::new(unit));
                 i
             }
             None => {
-                self.slots.push(Some(unit));
+                self.slots.push(Some(Box::new(unit)));
                 self.slots.len() - 1
             }
         };
@@ -330,46 +332,66 @@ impl Store {
         }
     }
 
-    /// The lines still kept, by sequence number (in the slab's own memory: no second copy).
+    /// The lines still kept, by sequence number, in the slab's own memory: the store can
+    /// hold most of the guest's memory, so it is sorted where it lies, never copied.
     fn into_kept(self) -> Kept {
-        let mut units: Vec<Unit> = self.slots.into_iter().flatten().collect();
-        units.sort_unstable_by_key(|u| u.seq);
-        Kept(units)
+        let mut slots = self.slots;
+        slots.retain(Option::is_some);
+        slots.sort_unstable_by_key(|u| u.as_ref().map_or(u64::MAX, |u| u.seq));
+        Kept(slots)
     }
 }
 
-/// The lines known at the end, by sequence number.
-struct Kept(Vec<Unit>);
+/// The lines known at the end, by sequence number (every slot holds one).
+struct Kept(Vec<Option<Box<Unit>>>);
 
 impl Kept {
-    fn get(&self, seq: u64) -> Option<&Unit> {
+    fn find(&self, seq: u64) -> Result<usize, usize> {
         self.0
-            .binary_search_by_key(&seq, |u| u.seq)
-            .ok()
-            .map(|i| &self.0[i])
+            .binary_search_by_key(&seq, |u| u.as_ref().map_or(u64::MAX, |u| u.seq))
     }
 
-    /// The unit of `unit.seq`, put back in its place if it had been dropped.
-    fn entry(&mut self, unit: Unit) -> &mut Unit {
-        let i = match self.0.binary_search_by_key(&unit.seq, |u| u.seq) {
+    fn get(&self, seq: u64) -> Option<&Unit> {
+        self.find(seq).ok().and_then(|i| self.0[i].as_deref())
+    }
+
+    /// Adds the newest lines (after every kept one).
+    fn extend(&mut self, newest: impl IntoIterator<Item = Unit>) {
+        self.0.extend(newest.into_iter().map(|u| Some(Box::new(u))));
+    }
+
+    /// The unit of `unit.seq`, put back in its place if it had been dropped (always `Some`).
+    fn entry(&mut self, unit: Unit) -> Option<&mut Unit> {
+        let i = match self.find(unit.seq) {
             Ok(i) => i,
             Err(i) => {
-                self.0.insert(i, unit);
+                self.0.insert(i, Some(Box::new(unit)));
                 i
             }
         };
-        &mut self.0[i]
+        self.0[i].as_deref_mut()
     }
 
     /// The units of sequence numbers `from..=to`.
-    fn range_mut(&mut self, from: u64, to: u64) -> &mut [Unit] {
-        let start = self.0.partition_point(|u| u.seq < from);
-        let end = self.0.partition_point(|u| u.seq <= to);
-        &mut self.0[start..end.max(start)]
+    fn range_mut(&mut self, from: u64, to: u64) -> impl Iterator<Item = &mut Unit> {
+        let start = self
+            .0
+            .partition_point(|u| u.as_ref().is_some_and(|u| u.seq < from));
+        let end = self
+            .0
+            .partition_point(|u| u.as_ref().is_some_and(|u| u.seq <= to));
+        self.0[start..end.max(start)]
+            .iter_mut()
+            .flatten()
+            .map(|u| &mut **u)
+    }
+
+    fn values_mut(&mut self) -> impl DoubleEndedIterator<Item = &mut Unit> {
+        self.0.iter_mut().flatten().map(|u| &mut **u)
     }
 
     fn values(&self) -> impl DoubleEndedIterator<Item = &Unit> {
-        self.0.iter()
+        self.0.iter().flatten().map(|u| &**u)
     }
 }
 
@@ -761,11 +783,11 @@ impl Builder {
         // Everything still known, by sequence number.
         let mut units = std::mem::take(&mut self.store).into_kept();
         // The ring holds the newest lines, after every stored one.
-        units.0.extend(self.ring.drain(..));
+        units.extend(self.ring.drain(..));
         // The last lines, always; the last command; the failing section.
         // Near the end even boilerplate is worth its bytes: it says how the job ended, and
         // keeping it keeps the end of the log in one piece.
-        for (i, u) in units.0.iter_mut().rev().enumerate() {
+        for (i, u) in units.values_mut().rev().enumerate() {
             if i < LAST_LINES {
                 u.raise(weight::LAST, Reason::LastLines);
             } else if i < 4 * LAST_LINES {
@@ -774,10 +796,10 @@ impl Builder {
                 break;
             }
         }
-        if let Some(cmd) = self.last_command.take() {
-            units
-                .entry(cmd)
-                .raise(weight::COMMAND_LAST, Reason::Command);
+        if let Some(cmd) = self.last_command.take()
+            && let Some(u) = units.entry(cmd)
+        {
+            u.raise(weight::COMMAND_LAST, Reason::Command);
         }
         let failing = match self.failing_section.take() {
             Some(f) => Some(f),
@@ -785,9 +807,9 @@ impl Builder {
         };
         if let Some((header, end)) = failing {
             let (from, to) = (header.seq, end.unwrap_or(u64::MAX));
-            units
-                .entry(header)
-                .raise(weight::SECTION_HEADER, Reason::Section);
+            if let Some(u) = units.entry(header) {
+                u.raise(weight::SECTION_HEADER, Reason::Section);
+            }
             for u in units.range_mut(from + 1, to) {
                 if u.weight >= weight::PLAIN {
                     u.raise(weight::SECTION_BODY, Reason::Section);
