@@ -341,3 +341,31 @@ fn a_log_of_tiny_lines_is_bounded_by_line_count_too() {
     assert!(excerpt.text.ends_with("a\nb\n"), "the last lines are kept");
     assert!(excerpt.manifest.omitted_lines > 0);
 }
+
+proptest::proptest! {
+    /// The store's priority order (queues per weight, a heap for late arrivals) pops exactly
+    /// what a sorted set of the same keys would, whatever order the keys come in.
+    #[test]
+    fn the_store_order_pops_lowest_first_like_a_sorted_set(
+        ops in proptest::collection::vec((0u32..4, 0u64..64, proptest::bool::weighted(0.3)), 1..400)
+    ) {
+        let mut order = Order::default();
+        let mut reference = std::collections::BTreeSet::new();
+        for (seq, (w, anchor, pop)) in ops.into_iter().enumerate() {
+            let seq = seq as u64;
+            if pop {
+                let got = order.pop();
+                let want = reference.pop_first().map(|(_, _, _, slot)| slot);
+                proptest::prop_assert_eq!(got, want);
+            } else {
+                let weight = [5, 100, 350, 600][w as usize];
+                order.push(weight, (anchor, seq, seq as usize));
+                reference.insert((weight, anchor, seq, seq as usize));
+            }
+        }
+        while let Some((_, _, _, slot)) = reference.pop_first() {
+            proptest::prop_assert_eq!(order.pop(), Some(slot));
+        }
+        proptest::prop_assert_eq!(order.pop(), None);
+    }
+}
