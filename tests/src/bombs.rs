@@ -84,63 +84,76 @@ fn wrap(types: TypeSection, funcs: FunctionSection, code: CodeSection) -> Vec<u8
     component.finish()
 }
 
-/// `plugin` (a working plugin component) with the table of its first core module (the
-/// plugin's own code; the modules after it are the WASI adapter and its shims, whose tables
-/// are linked to each other) made to start at `elements` elements, with no maximum: a plugin
-/// that is fine in every other way but asks the host for a table far past any honest one when
-/// it is instantiated.
+/// A copy of a working plugin component, changed as a test asks: the re-encoder behind
+/// [`with_huge_tables`] and [`with_many_instances`].
+struct Rewrite {
+    /// Make the tables of the first core module start at this many elements, with no maximum.
+    huge_tables: Option<u64>,
+    /// Core modules copied so far.
+    modules: u32,
+}
+
+impl wasm_encoder::reencode::Reencode for Rewrite {
+    type Error = std::convert::Infallible;
+
+    fn parse_table(
+        &mut self,
+        tables: &mut wasm_encoder::TableSection,
+        table: wasmparser::Table<'_>,
+    ) -> Result<(), wasm_encoder::reencode::Error<Self::Error>> {
+        let mut ty = self.table_type(table.ty)?;
+        // Only the first module: the plugin's own code. The modules after it are the WASI
+        // adapter and its shims, whose tables are linked to each other.
+        if let (Some(elements), 0) = (self.huge_tables, self.modules) {
+            ty.minimum = ty.minimum.max(elements);
+            ty.maximum = None;
+        }
+        match table.init {
+            wasmparser::TableInit::RefNull => {
+                tables.table(ty);
+            }
+            wasmparser::TableInit::Expr(e) => {
+                tables.table_with_init(ty, &self.const_expr(e)?);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl wasm_encoder::reencode::ReencodeComponent for Rewrite {
+    fn parse_component_submodule(
+        &mut self,
+        component: &mut Component,
+        parser: wasmparser::Parser,
+        module: &[u8],
+    ) -> Result<(), wasm_encoder::reencode::Error<Self::Error>> {
+        wasm_encoder::reencode::component_utils::parse_component_submodule(
+            self, component, parser, module,
+        )?;
+        self.modules += 1;
+        Ok(())
+    }
+}
+
+impl Rewrite {
+    /// Copies `plugin` into `component`, changed.
+    fn copy(&mut self, plugin: &[u8], component: &mut Component) {
+        use wasm_encoder::reencode::ReencodeComponent;
+        self.parse_component(component, wasmparser::Parser::new(0), plugin)
+            .expect("a plugin built by the tests re-encodes");
+    }
+}
+
+/// `plugin` (a working plugin component) with the table of its own code made to start at
+/// `elements` elements, with no maximum: a plugin that is fine in every other way but asks the
+/// host for a table far past any honest one when it is instantiated.
 pub fn with_huge_tables(plugin: &[u8], elements: u64) -> Vec<u8> {
-    use wasm_encoder::reencode::{Error, Reencode, ReencodeComponent};
-
-    struct HugeTables(u64, bool);
-
-    impl Reencode for HugeTables {
-        type Error = std::convert::Infallible;
-
-        fn parse_table(
-            &mut self,
-            tables: &mut wasm_encoder::TableSection,
-            table: wasmparser::Table<'_>,
-        ) -> Result<(), Error<Self::Error>> {
-            let mut ty = self.table_type(table.ty)?;
-            if !self.1 {
-                ty.minimum = ty.minimum.max(self.0);
-                ty.maximum = None;
-            }
-            match table.init {
-                wasmparser::TableInit::RefNull => {
-                    tables.table(ty);
-                }
-                wasmparser::TableInit::Expr(e) => {
-                    tables.table_with_init(ty, &self.const_expr(e)?);
-                }
-            }
-            Ok(())
-        }
-    }
-
-    impl ReencodeComponent for HugeTables {
-        fn parse_component_submodule(
-            &mut self,
-            component: &mut Component,
-            parser: wasmparser::Parser,
-            module: &[u8],
-        ) -> Result<(), Error<Self::Error>> {
-            let done = self.1;
-            wasm_encoder::reencode::component_utils::parse_component_submodule(
-                self, component, parser, module,
-            )?;
-            // Only the first module's tables.
-            self.1 = true;
-            let _ = done;
-            Ok(())
-        }
-    }
-
     let mut component = Component::new();
-    HugeTables(elements, false)
-        .parse_component(&mut component, wasmparser::Parser::new(0), plugin)
-        .expect("a plugin built by the tests re-encodes");
+    Rewrite {
+        huge_tables: Some(elements),
+        modules: 0,
+    }
+    .copy(plugin, &mut component);
     component.finish()
 }
 
@@ -148,39 +161,17 @@ pub fn with_huge_tables(plugin: &[u8], elements: u64) -> Vec<u8> {
 /// instantiated `instances` times: a plugin that is fine in every other way but makes the
 /// host create far more instances than any honest one when it is instantiated.
 pub fn with_many_instances(plugin: &[u8], instances: u32) -> Vec<u8> {
-    use wasm_encoder::reencode::{Error, ReencodeComponent};
-
-    /// Counts the core modules of the component while copying it.
-    struct Counting(u32);
-
-    impl wasm_encoder::reencode::Reencode for Counting {
-        type Error = std::convert::Infallible;
-    }
-
-    impl ReencodeComponent for Counting {
-        fn parse_component_submodule(
-            &mut self,
-            component: &mut Component,
-            parser: wasmparser::Parser,
-            module: &[u8],
-        ) -> Result<(), Error<Self::Error>> {
-            self.0 += 1;
-            wasm_encoder::reencode::component_utils::parse_component_submodule(
-                self, component, parser, module,
-            )
-        }
-    }
-
     let mut component = Component::new();
-    let mut counting = Counting(0);
-    counting
-        .parse_component(&mut component, wasmparser::Parser::new(0), plugin)
-        .expect("a plugin built by the tests re-encodes");
+    let mut rewrite = Rewrite {
+        huge_tables: None,
+        modules: 0,
+    };
+    rewrite.copy(plugin, &mut component);
     component.section(&ModuleSection(&Module::new()));
     let mut section = wasm_encoder::InstanceSection::new();
     for _ in 0..instances {
         section.instantiate(
-            counting.0,
+            rewrite.modules,
             std::iter::empty::<(&str, wasm_encoder::ModuleArg)>(),
         );
     }

@@ -59,6 +59,30 @@ fn assert_stopped(run: &Run, receiver: &Receiver, plugin: &str, why: &str) {
         .assert_never_printed("Sup3r-S3cret-DB-pass!");
 }
 
+/// Runs `report` with the plugin `wasm` (built by the test) saved as `name`, and asserts it
+/// was stopped for `why`.
+fn assert_built_plugin_stopped(name: &str, wasm: Vec<u8>, why: &str) -> Run {
+    let dir = project();
+    let plugin = dir.create(name, wasm);
+    let receiver = Receiver::start();
+    let run = report(&dir, &receiver)
+        .args(["--plugin"])
+        .args([&plugin])
+        .output();
+    assert_stopped(&run, &receiver, name, why);
+    run
+}
+
+/// Runs `report` with the hostile plugin at `path` (from tests/plugins), and asserts it was
+/// stopped for `why`.
+fn assert_hostile_stopped(path: &str, name: &str, why: &str) -> Run {
+    let dir = project();
+    let receiver = Receiver::start();
+    let run = report(&dir, &receiver).args(["--plugin", path]).output();
+    assert_stopped(&run, &receiver, name, why);
+    run
+}
+
 // ---- compiling an untrusted plugin -------------------------------------------------------
 
 #[test]
@@ -101,27 +125,21 @@ fn a_compile_bomb_without_strict_does_not_fail_the_job() {
 
 #[test]
 fn a_plugin_over_the_function_cap_is_refused_before_compiling() {
-    let dir = project();
-    let wide = dir.create("wide.wasm", bombs::many_functions(60_000));
-    let receiver = Receiver::start();
-    let run = report(&dir, &receiver)
-        .args(["--plugin"])
-        .args([&wide])
-        .output();
-    assert_stopped(&run, &receiver, "wide.wasm", "over the cap of 50000");
+    let run = assert_built_plugin_stopped(
+        "wide.wasm",
+        bombs::many_functions(60_000),
+        "over the cap of 50000",
+    );
     run.assert_stderr_contains("refused before it was compiled");
 }
 
 #[test]
 fn a_plugin_with_a_huge_function_is_refused_before_compiling() {
-    let dir = project();
-    let huge = dir.create("huge.wasm", bombs::compile_bomb(1, 10, 2 << 20));
-    let receiver = Receiver::start();
-    let run = report(&dir, &receiver)
-        .args(["--plugin"])
-        .args([&huge])
-        .output();
-    assert_stopped(&run, &receiver, "huge.wasm", "per function");
+    assert_built_plugin_stopped(
+        "huge.wasm",
+        bombs::compile_bomb(1, 10, 2 << 20),
+        "per function",
+    );
 }
 
 // ---- the compiled-plugin cache -----------------------------------------------------------
@@ -255,23 +273,13 @@ fn a_plugin_whose_info_is_not_a_plain_name_is_refused() {
 
 #[test]
 fn a_plugin_reporting_more_than_256_rules_is_refused() {
-    let dir = project();
-    let receiver = Receiver::start();
-    let run = report(&dir, &receiver)
-        .args(["--plugin", MANY_RULES])
-        .output();
-    assert_stopped(&run, &receiver, "many-rules", "over the limit of 256");
+    let run = assert_hostile_stopped(MANY_RULES, "many-rules", "over the limit of 256");
     assert!(run.stderr().len() < 4000, "{}", run.report());
 }
 
 #[test]
 fn a_rule_name_with_escapes_is_refused_and_never_printed() {
-    let dir = project();
-    let receiver = Receiver::start();
-    let run = report(&dir, &receiver)
-        .args(["--plugin", BAD_RULE_NAME])
-        .output();
-    assert_stopped(&run, &receiver, "bad-rule-name", "outside the allowed set");
+    let run = assert_hostile_stopped(BAD_RULE_NAME, "bad-rule-name", "outside the allowed set");
     assert!(!run.stderr().contains('\u{1b}'), "{}", run.report());
     assert!(!run.stderr().contains("fake line"), "{}", run.report());
 }
@@ -298,12 +306,7 @@ fn rule_names_aliasing_one_buffer_are_dropped_before_the_host_copies_them() {
     // 100 entries pointing at the same 1 MiB: 100 MiB for the host to copy from 1 MiB of
     // plugin memory (under wasmtime's own default of 128 MiB). The copy limit (32 MiB per
     // answer) stops the reading a third of the way.
-    let dir = project();
-    let receiver = Receiver::start();
-    let run = report(&dir, &receiver)
-        .args(["--plugin", ALIASED_RULES])
-        .output();
-    assert_stopped(&run, &receiver, "aliased-rules", "over its output limit");
+    let run = assert_hostile_stopped(ALIASED_RULES, "aliased-rules", "over its output limit");
     run.assert_stderr_contains("answered `redactor.report` with more than 32 MiB")
         .assert_stderr_contains("dropped before it was copied");
     assert!(run.stderr().len() < 4000, "{}", run.report());
@@ -313,14 +316,8 @@ fn rule_names_aliasing_one_buffer_are_dropped_before_the_host_copies_them() {
 
 #[test]
 fn a_plugin_hoarding_host_handles_is_stopped_at_the_handle_cap() {
-    let dir = project();
-    let receiver = Receiver::start();
-    let run = report(&dir, &receiver)
-        .args(["--plugin", HOGS_HANDLES])
-        .output();
-    assert_stopped(
-        &run,
-        &receiver,
+    assert_hostile_stopped(
+        HOGS_HANDLES,
         "hogs-handles",
         "held more than 4096 host handles (streams, pollables) at once, over its handle limit",
     );
@@ -328,14 +325,8 @@ fn a_plugin_hoarding_host_handles_is_stopped_at_the_handle_cap() {
 
 #[test]
 fn a_plugin_asking_for_a_gigabyte_of_random_bytes_is_refused() {
-    let dir = project();
-    let receiver = Receiver::start();
-    let run = report(&dir, &receiver)
-        .args(["--plugin", ASKS_HUGE_RANDOM])
-        .output();
-    assert_stopped(
-        &run,
-        &receiver,
+    assert_hostile_stopped(
+        ASKS_HUGE_RANDOM,
         "asks-huge-random",
         "more random bytes in one call than its limit of 65536",
     );
@@ -343,42 +334,20 @@ fn a_plugin_asking_for_a_gigabyte_of_random_bytes_is_refused() {
 
 #[test]
 fn a_plugin_asking_for_a_huge_table_is_refused_at_instantiation() {
-    let dir = project();
     let plugin = std::fs::read(ACME).expect("the acme plugin is built");
-    let wide = dir.create(
+    assert_built_plugin_stopped(
         "wide-table.wasm",
         bombs::with_huge_tables(&plugin, 10_000_000),
-    );
-    let receiver = Receiver::start();
-    let run = report(&dir, &receiver)
-        .args(["--plugin"])
-        .args([&wide])
-        .output();
-    assert_stopped(
-        &run,
-        &receiver,
-        "wide-table.wasm",
         "a table of more than 100000 elements, over its table limit",
     );
 }
 
 #[test]
 fn a_plugin_making_a_hundred_instances_is_refused_at_instantiation() {
-    let dir = project();
     let plugin = std::fs::read(ACME).expect("the acme plugin is built");
-    let many = dir.create(
+    assert_built_plugin_stopped(
         "many-instances.wasm",
         bombs::with_many_instances(&plugin, 100),
-    );
-    let receiver = Receiver::start();
-    let run = report(&dir, &receiver)
-        .args(["--plugin"])
-        .args([&many])
-        .output();
-    assert_stopped(
-        &run,
-        &receiver,
-        "many-instances.wasm",
         "made more than 32 instances, over its instance limit",
     );
 }
