@@ -19,6 +19,8 @@
 //! markers and counted ([`neutral`]).
 //!
 //! Plain Rust with no wasm dependency, like `exlogare-redact`; the guest component binds it.
+//! Fuzzed by `fuzz/fuzz_targets/excerpt_stream.rs` (no panic, each excerpt within its budget,
+//! manifest ranges in order, the same result whatever the piece boundaries).
 
 pub mod classify;
 pub mod neutral;
