@@ -24,12 +24,15 @@
 
 pub mod classify;
 pub mod neutral;
+mod store;
 
-use std::cmp::Reverse;
-use std::collections::{BTreeSet, BinaryHeap, VecDeque};
+use std::collections::{BTreeSet, VecDeque};
 
 use classify::{Class, Classifier, strip_timestamp};
 pub use neutral::Neutralised;
+use store::{Kept, Store, Stored};
+#[cfg(test)]
+use store::{Order, UNIT_COST};
 
 /// The smallest budget accepted, in bytes: room for the last lines and a few markers.
 pub const MIN_BUDGET: usize = 1024;
@@ -203,48 +206,26 @@ struct Unit {
 }
 
 impl Unit {
-    fn raise(&mut self, weight: u32, reason: Reason) {
-        let anchor = self.seq;
-        self.raise_for(weight, reason, anchor);
-    }
-
     /// Gives this line the priority of the line `anchor`, if that is higher than its own.
     fn raise_for(&mut self, weight: u32, reason: Reason, anchor: u64) {
-        if weight > self.weight {
-            self.weight = weight;
-            self.reason = reason;
-            self.anchor = anchor;
-        } else if weight == self.weight && anchor > self.anchor {
-            // A later window: its recency, but the line keeps its own reason.
-            self.anchor = anchor;
-        }
-    }
-
-    /// The order in which lines are kept (highest first) and dropped (lowest first).
-    fn rank(&self) -> (u32, u64, u64) {
-        (self.weight, self.anchor, self.seq)
-    }
-
-    /// The text as shown: the line, and `[×N]` when it stands for a run of alike lines.
-    fn shown(&self) -> String {
-        if self.repeats == 0 {
-            return self.text.clone();
-        }
-        let line = self.text.strip_suffix('\n').unwrap_or(&self.text);
-        format!("{line} [×{}]\n", self.repeats + 1)
-    }
-
-    fn shown_len(&self) -> usize {
-        if self.repeats == 0 {
-            self.text.len()
-        } else {
-            self.text.len() + 6 + digits(self.repeats + 1)
-        }
+        raise(
+            (&mut self.weight, &mut self.reason, &mut self.anchor),
+            (weight, reason, anchor),
+        );
     }
 }
 
-fn digits(n: u64) -> usize {
-    n.to_string().len()
+/// Raises a priority `(weight, reason, anchor)` to `to` if that is higher; an equal weight
+/// takes the later anchor (a later window's recency) but keeps its own reason.
+fn raise(now: (&mut u32, &mut Reason, &mut u64), to: (u32, Reason, u64)) {
+    let (weight, reason, anchor) = now;
+    if to.0 > *weight {
+        *weight = to.0;
+        *reason = to.1;
+        *anchor = to.2;
+    } else if to.0 == *weight && to.2 > *anchor {
+        *anchor = to.2;
+    }
 }
 
 /// Weights: higher is kept first; equal weights keep the later anchor, then the later line.
@@ -274,190 +255,6 @@ mod weight {
     pub const BOILERPLATE: u32 = 5;
 }
 
-/// Lines kept aside, bounded by the largest budget: the lowest-priority, oldest go first.
-///
-/// A line's priority no longer changes once it is here, so the store is a slab of lines plus
-/// an [`Order`] of priorities that points into it: no per-line tree nodes.
-#[derive(Default)]
-struct Store {
-    /// Boxed: the slab grows by doubling, and moving pointers (not records) keeps that growth
-    /// from needing room for the records twice over.
-    slots: Vec<Option<Box<Unit>>>,
-    free: Vec<usize>,
-    order: Order,
-    /// Shown bytes of the lines kept.
-    bytes: usize,
-    /// Lines kept.
-    len: usize,
-    cap: usize,
-    /// At most this many lines are kept, so that a log of very short lines stays within
-    /// memory too (each line costs its bookkeeping as well as its text).
-    max_units: usize,
-}
-
-/// The bookkeeping bytes one stored line is reckoned to cost beside its text.
-const UNIT_COST: usize = 32;
-
-impl Store {
-    fn new(cap: usize) -> Store {
-        Store {
-            cap,
-            max_units: (cap / UNIT_COST).max(LAST_LINES * 4),
-            ..Store::default()
-        }
-    }
-
-    fn insert(&mut self, unit: Unit) {
-        let (len, (weight, anchor, seq)) = (unit.shown_len(), unit.rank());
-        let slot = match self.free.pop() {
-            Some(i) => {
-                self.slots[i] = Some(Box::new(unit));
-                i
-            }
-            None => {
-                self.slots.push(Some(Box::new(unit)));
-                self.slots.len() - 1
-            }
-        };
-        self.bytes += len;
-        self.len += 1;
-        self.order.push(weight, (anchor, seq, slot));
-        while self.bytes > self.cap || self.len > self.max_units {
-            let Some(slot) = self.order.pop() else {
-                break;
-            };
-            if let Some(u) = self.slots.get_mut(slot).and_then(Option::take) {
-                self.bytes -= u.shown_len();
-                self.len -= 1;
-                self.free.push(slot);
-            }
-        }
-    }
-
-    /// The lines still kept, by sequence number, in the slab's own memory: the store can
-    /// hold most of the guest's memory, so it is sorted where it lies, never copied.
-    fn into_kept(self) -> Kept {
-        let mut slots = self.slots;
-        slots.retain(Option::is_some);
-        slots.sort_unstable_by_key(|u| u.as_ref().map_or(u64::MAX, |u| u.seq));
-        Kept(slots)
-    }
-}
-
-/// The lines known at the end, by sequence number (every slot holds one).
-struct Kept(Vec<Option<Box<Unit>>>);
-
-impl Kept {
-    fn find(&self, seq: u64) -> Result<usize, usize> {
-        self.0
-            .binary_search_by_key(&seq, |u| u.as_ref().map_or(u64::MAX, |u| u.seq))
-    }
-
-    fn get(&self, seq: u64) -> Option<&Unit> {
-        self.find(seq).ok().and_then(|i| self.0[i].as_deref())
-    }
-
-    /// Adds the newest lines (after every kept one).
-    fn extend(&mut self, newest: impl IntoIterator<Item = Unit>) {
-        self.0.extend(newest.into_iter().map(|u| Some(Box::new(u))));
-    }
-
-    /// The unit of `unit.seq`, put back in its place if it had been dropped (always `Some`).
-    fn entry(&mut self, unit: Unit) -> Option<&mut Unit> {
-        let i = match self.find(unit.seq) {
-            Ok(i) => i,
-            Err(i) => {
-                self.0.insert(i, Some(Box::new(unit)));
-                i
-            }
-        };
-        self.0[i].as_deref_mut()
-    }
-
-    /// The units of sequence numbers `from..=to`.
-    fn range_mut(&mut self, from: u64, to: u64) -> impl Iterator<Item = &mut Unit> {
-        let start = self
-            .0
-            .partition_point(|u| u.as_ref().is_some_and(|u| u.seq < from));
-        let end = self
-            .0
-            .partition_point(|u| u.as_ref().is_some_and(|u| u.seq <= to));
-        self.0[start..end.max(start)]
-            .iter_mut()
-            .flatten()
-            .map(|u| &mut **u)
-    }
-
-    fn values_mut(&mut self) -> impl DoubleEndedIterator<Item = &mut Unit> {
-        self.0.iter_mut().flatten().map(|u| &mut **u)
-    }
-
-    fn values(&self) -> impl DoubleEndedIterator<Item = &Unit> {
-        self.0.iter().flatten().map(|u| &**u)
-    }
-}
-
-/// The stored lines' priorities, lowest first: one [`Tier`] per weight (there are few).
-#[derive(Default)]
-struct Order {
-    /// By weight, lowest first.
-    tiers: Vec<Tier>,
-}
-
-/// A stored line's place in its tier: (anchor, sequence number, slot in the store).
-type Key = (u64, u64, usize);
-
-impl Order {
-    fn push(&mut self, weight: u32, key: Key) {
-        let i = match self.tiers.binary_search_by_key(&weight, |t| t.weight) {
-            Ok(i) => i,
-            Err(i) => {
-                self.tiers.insert(
-                    i,
-                    Tier {
-                        weight,
-                        ..Tier::default()
-                    },
-                );
-                i
-            }
-        };
-        self.tiers[i].push(key);
-    }
-
-    /// Takes the lowest priority and says where its line is.
-    fn pop(&mut self) -> Option<usize> {
-        self.tiers.iter_mut().find_map(|t| t.pop().map(|k| k.2))
-    }
-}
-
-/// The lines of one weight, by (anchor, sequence). They nearly always arrive in that order,
-/// so they queue; the few that do not wait in a heap beside the queue.
-#[derive(Default)]
-struct Tier {
-    weight: u32,
-    sorted: VecDeque<Key>,
-    late: BinaryHeap<Reverse<Key>>,
-}
-
-impl Tier {
-    fn push(&mut self, key: Key) {
-        if self.sorted.back().is_none_or(|&b| b <= key) {
-            self.sorted.push_back(key);
-        } else {
-            self.late.push(Reverse(key));
-        }
-    }
-
-    fn pop(&mut self) -> Option<Key> {
-        match (self.sorted.front(), self.late.peek()) {
-            (Some(a), Some(Reverse(b))) if b < a => self.late.pop().map(|r| r.0),
-            (Some(_), _) => self.sorted.pop_front(),
-            (None, _) => self.late.pop().map(|r| r.0),
-        }
-    }
-}
-
 /// The streaming excerpt builder: push the (redacted) log, then [`Builder::finish`].
 pub struct Builder {
     budgets: Vec<usize>,
@@ -466,6 +263,9 @@ pub struct Builder {
     classifier: Classifier,
     /// The raw text while it may still fit the largest budget.
     whole: Option<Vec<u8>>,
+    /// `whole`'s buffer once the log outgrew it, kept for the largest excerpt's text: written
+    /// there, that text needs no memory beyond what the builder already had.
+    spare: Vec<u8>,
     pending: Vec<u8>,
     pending_len: u64,
     offset: u64,
@@ -499,6 +299,7 @@ impl Builder {
             keep_terminal: false,
             classifier: Classifier::new(),
             whole: Some(Vec::new()),
+            spare: Vec::new(),
             pending: Vec::new(),
             pending_len: 0,
             offset: 0,
@@ -530,10 +331,17 @@ impl Builder {
     /// Takes the next piece of the log; pieces may be cut anywhere.
     pub fn push(&mut self, mut text: &[u8]) {
         if let Some(whole) = &mut self.whole {
-            if whole.len() + text.len() <= self.max_budget {
+            let len = whole.len() + text.len();
+            if len <= self.max_budget {
+                if len > whole.capacity() {
+                    // Doubling, but never past the budget.
+                    let cap = (whole.capacity() * 2).max(len).min(self.max_budget);
+                    whole.reserve_exact(cap - whole.len());
+                }
                 whole.extend_from_slice(text);
-            } else {
-                self.whole = None;
+            } else if let Some(mut buffer) = self.whole.take() {
+                buffer.clear();
+                self.spare = buffer;
             }
         }
         while let Some(nl) = memchr::memchr(b'\n', text) {
@@ -820,7 +628,13 @@ impl Builder {
         }
 
         let mut excerpts = Vec::with_capacity(self.budgets.len());
+        let mut spare = String::from_utf8(std::mem::take(&mut self.spare)).unwrap_or_default();
         for &budget in &self.budgets {
+            let buffer = if budget == self.max_budget {
+                std::mem::take(&mut spare)
+            } else {
+                String::new()
+            };
             let whole = self.whole.as_deref().and_then(|w| {
                 if w.len() > budget {
                     return None;
@@ -850,7 +664,7 @@ impl Builder {
                         omitted_lines: 0,
                     },
                 },
-                None => choose(&units, budget, total_bytes, total_lines),
+                None => choose(&units, budget, total_bytes, total_lines, buffer),
             };
             excerpts.push(excerpt);
         }
@@ -959,11 +773,18 @@ fn marker(first: u64, last: u64, bytes: u64, frames_only: bool) -> String {
 }
 
 /// Chooses units within `budget` by priority, and writes the excerpt.
-fn choose(units: &Kept, budget: usize, total_bytes: u64, total_lines: u64) -> Excerpt {
+/// `buffer` is reused for the text.
+fn choose(
+    units: &Kept,
+    budget: usize,
+    total_bytes: u64,
+    total_lines: u64,
+    mut buffer: String,
+) -> Excerpt {
     // An explaining line far before the end (more than four budgets) is more likely an
     // earlier, recovered problem than the failure: it falls below stack frames.
     let far = total_bytes.saturating_sub(4 * budget as u64);
-    let rank = |u: &Unit| {
+    let rank = |u: &Stored| {
         let (w, a, s) = u.rank();
         let w = if (weight::EXPLAINS..weight::LAST).contains(&w) && u.offset + u.bytes < far {
             weight::FAR
@@ -972,7 +793,7 @@ fn choose(units: &Kept, budget: usize, total_bytes: u64, total_lines: u64) -> Ex
         };
         (w, a, s)
     };
-    let mut order: Vec<&Unit> = units.values().collect();
+    let mut order: Vec<&Stored> = units.values().collect();
     order.sort_by_key(|u| std::cmp::Reverse(rank(u)));
     let mut chosen: BTreeSet<u64> = BTreeSet::new();
     let mut used = 0usize;
@@ -990,11 +811,12 @@ fn choose(units: &Kept, budget: usize, total_bytes: u64, total_lines: u64) -> Ex
     // lowest-priority units, enough of them at once to cover the excess, until the text fits.
     let mut lowest_first = order.iter().rev();
     loop {
-        let excerpt = write(units, &chosen, budget, total_bytes, total_lines);
+        let excerpt = write(units, &chosen, budget, total_bytes, total_lines, buffer);
         if excerpt.text.len() <= budget || chosen.len() <= 1 {
             return excerpt;
         }
         let mut excess = excerpt.text.len() - budget;
+        buffer = excerpt.text;
         let mut dropped = false;
         for u in lowest_first.by_ref() {
             if chosen.len() > 1 && chosen.remove(&u.seq) {
@@ -1006,7 +828,7 @@ fn choose(units: &Kept, budget: usize, total_bytes: u64, total_lines: u64) -> Ex
             }
         }
         if !dropped {
-            return excerpt;
+            return write(units, &chosen, budget, total_bytes, total_lines, buffer);
         }
     }
 }
@@ -1035,14 +857,24 @@ fn write(
     budget: usize,
     total_bytes: u64,
     total_lines: u64,
+    mut text: String,
 ) -> Excerpt {
-    let mut text = String::new();
+    // Sized once (a string grown by doubling would need room for twice the budget): the
+    // chosen lines and a marker at most per gap, each reckoned longer than it is.
+    let shown: usize = chosen
+        .iter()
+        .filter_map(|seq| units.get(*seq))
+        .map(Stored::shown_len)
+        .sum();
+    let markers = chosen.len().saturating_add(1).saturating_mul(MARKER_EST);
+    text.clear();
+    text.reserve_exact(budget.min(shown.saturating_add(markers)));
     let mut ranges: Vec<Range> = Vec::new();
     let mut next_line = 1u64;
     let mut next_offset = 0u64;
     let mut kept_bytes = 0u64;
     let mut kept_lines = 0u64;
-    let mut prev: Option<&Unit> = None;
+    let mut prev: Option<&Stored> = None;
     for seq in chosen {
         let Some(u) = units.get(*seq) else { continue };
         if u.first > next_line {
@@ -1055,20 +887,20 @@ fn write(
                 frames_only,
             ));
         }
-        text.push_str(&u.shown());
-        kept_bytes += u.verbatim;
+        u.push_shown(&mut text);
+        kept_bytes += u64::from(u.verbatim);
         kept_lines += u.last + 1 - u.first;
         match ranges.last_mut() {
             Some(r) if r.reason == u.reason && r.last + 1 == u.first => {
                 r.last = u.last;
-                r.collapsed_lines += u.repeats;
+                r.collapsed_lines += u.repeats();
                 r.cut_bytes += u.cut;
             }
             _ => ranges.push(Range {
                 first: u.first,
                 last: u.last,
                 reason: u.reason,
-                collapsed_lines: u.repeats,
+                collapsed_lines: u.repeats(),
                 cut_bytes: u.cut,
             }),
         }

@@ -137,9 +137,14 @@ impl Excerpt {
         .into_bytes()
     }
 
-    /// The pieces to send, in order: head, marker, tail.
-    pub fn pieces(&self) -> [Vec<u8>; 3] {
-        [self.head.clone(), self.marker(), self.tail.clone()]
+    /// The pieces to send, in order: head, marker, tail (borrowed: the text can be most of
+    /// the process's memory, and is not copied to be sent).
+    pub fn pieces(&self) -> [std::borrow::Cow<'_, [u8]>; 3] {
+        [
+            self.head.as_slice().into(),
+            self.marker().into(),
+            self.tail.as_slice().into(),
+        ]
     }
 
     /// A smaller excerpt of at most `max` bytes of log text, favouring the tail (where

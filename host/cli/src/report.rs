@@ -380,7 +380,12 @@ pub fn build_body(
     input: &JobInput,
     excerpt: &Excerpt,
 ) -> Result<Vec<u8>, Failure> {
-    let mut body = guest.payload_open(input)?;
+    let opening = guest.payload_open(input)?;
+    // Sized once for the log text, a little escaping and the closing metadata: a body grown
+    // by doubling would hold room for twice the log budget.
+    let text = excerpt.head.len() + excerpt.tail.len();
+    let mut body = Vec::with_capacity(opening.len() + text + text / 32 + (64 << 10));
+    body.extend_from_slice(&opening);
     for piece in excerpt.pieces() {
         for part in piece.chunks(PIECE) {
             body.extend_from_slice(&guest.payload_log(part)?);
