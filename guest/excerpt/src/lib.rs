@@ -195,7 +195,6 @@ struct Unit {
     text: String,
     class: Class,
     key: u64,
-    repeats: u64,
     cut: u64,
     weight: u32,
     reason: Reason,
@@ -408,7 +407,6 @@ impl Builder {
             && cur.key == key
             && !matches!(cur.class, Class::SectionStart(_) | Class::SectionEnd(_))
         {
-            cur.repeats += 1;
             cur.last = self.line_no;
             cur.bytes += len;
             cur.cut += cut;
@@ -426,7 +424,6 @@ impl Builder {
             text,
             class,
             key,
-            repeats: 0,
             cut,
             weight: 0,
             reason: Reason::Tail,
@@ -811,12 +808,19 @@ fn choose(
     // lowest-priority units, enough of them at once to cover the excess, until the text fits.
     let mut lowest_first = order.iter().rev();
     loop {
-        let excerpt = write(units, &chosen, budget, total_bytes, total_lines, buffer);
+        let excerpt = write(
+            units,
+            &chosen,
+            used,
+            budget,
+            total_bytes,
+            total_lines,
+            buffer,
+        );
         if excerpt.text.len() <= budget || chosen.len() <= 1 {
             return excerpt;
         }
         let mut excess = excerpt.text.len() - budget;
-        buffer = excerpt.text;
         let mut dropped = false;
         for u in lowest_first.by_ref() {
             if chosen.len() > 1 && chosen.remove(&u.seq) {
@@ -828,8 +832,9 @@ fn choose(
             }
         }
         if !dropped {
-            return write(units, &chosen, budget, total_bytes, total_lines, buffer);
+            return excerpt;
         }
+        buffer = excerpt.text;
     }
 }
 
@@ -851,24 +856,20 @@ fn marker_delta(chosen: &BTreeSet<u64>, seq: u64) -> usize {
 }
 
 /// Writes the chosen units in log order with markers in the gaps, and their manifest.
+/// `reckoned` is the length choosing reckoned (every marker longer than it is), the text's
+/// capacity.
 fn write(
     units: &Kept,
     chosen: &BTreeSet<u64>,
+    reckoned: usize,
     budget: usize,
     total_bytes: u64,
     total_lines: u64,
     mut text: String,
 ) -> Excerpt {
-    // Sized once (a string grown by doubling would need room for twice the budget): the
-    // chosen lines and a marker at most per gap, each reckoned longer than it is.
-    let shown: usize = chosen
-        .iter()
-        .filter_map(|seq| units.get(*seq))
-        .map(Stored::shown_len)
-        .sum();
-    let markers = chosen.len().saturating_add(1).saturating_mul(MARKER_EST);
+    // Sized once (a string grown by doubling would need room for twice the budget).
     text.clear();
-    text.reserve_exact(budget.min(shown.saturating_add(markers)));
+    text.reserve_exact(reckoned);
     let mut ranges: Vec<Range> = Vec::new();
     let mut next_line = 1u64;
     let mut next_offset = 0u64;

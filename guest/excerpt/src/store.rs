@@ -7,11 +7,12 @@
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
+use std::fmt::Write;
 
 use crate::{LAST_LINES, Reason, Unit};
 
 /// A line, or a run of lines alike but for numbers, once its priority is settled.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub(crate) struct Stored {
     pub(crate) seq: u64,
     pub(crate) first: u64,
@@ -37,7 +38,6 @@ pub(crate) struct Stored {
 
 impl From<Unit> for Stored {
     fn from(u: Unit) -> Stored {
-        debug_assert_eq!(u.repeats, u.last - u.first, "a run is consecutive lines");
         Stored {
             seq: u.seq,
             first: u.first,
@@ -82,10 +82,7 @@ impl Stored {
             return;
         }
         let line = self.text.strip_suffix('\n').unwrap_or(&self.text);
-        out.push_str(line);
-        out.push_str(" [×");
-        out.push_str(&(repeats + 1).to_string());
-        out.push_str("]\n");
+        let _ = writeln!(out, "{line} [×{}]", repeats + 1);
     }
 
     /// The length of [`Stored::push_shown`]'s text.
@@ -178,7 +175,7 @@ impl Store {
 pub(crate) struct Kept(Vec<Option<Box<Stored>>>);
 
 impl Kept {
-    pub(crate) fn find(&self, seq: u64) -> Result<usize, usize> {
+    fn find(&self, seq: u64) -> Result<usize, usize> {
         self.0
             .binary_search_by_key(&seq, |u| u.as_ref().map_or(u64::MAX, |u| u.seq))
     }

@@ -120,8 +120,12 @@ fn cut_tail(tail: &mut Vec<u8>) {
 impl Excerpt {
     /// Bytes left out.
     pub fn omitted(&self) -> u64 {
-        self.total
-            .saturating_sub((self.head.len() + self.tail.len()) as u64)
+        self.total.saturating_sub(self.kept() as u64)
+    }
+
+    /// Bytes of log text kept (head and tail).
+    pub fn kept(&self) -> usize {
+        self.head.len() + self.tail.len()
     }
 
     /// The marker put where bytes were left out.

@@ -274,14 +274,14 @@ fn report(
         ));
     }
     let token = ctx.token.as_deref().unwrap_or_default();
-    let log_bytes = excerpt.head.len() + excerpt.tail.len();
+    let log_bytes = excerpt.kept();
     let mut excerpt = excerpt;
     let mut input = input;
     let mut shrink = |max: usize| -> Result<Option<(Vec<u8>, usize)>, Failure> {
         // A 413: keep less of the log (its head and, above all, its tail), rebuild in the sandbox.
         let smaller = excerpt.shrink(max);
-        let kept = smaller.head.len() + smaller.tail.len();
-        if kept >= excerpt.head.len() + excerpt.tail.len() {
+        let kept = smaller.kept();
+        if kept >= excerpt.kept() {
             return Ok(None);
         }
         input.log.bytes_omitted = selected_omitted + smaller.omitted();
@@ -383,7 +383,7 @@ pub fn build_body(
     let opening = guest.payload_open(input)?;
     // Sized once for the log text, a little escaping and the closing metadata: a body grown
     // by doubling would hold room for twice the log budget.
-    let text = excerpt.head.len() + excerpt.tail.len();
+    let text = excerpt.kept();
     let mut body = Vec::with_capacity(opening.len() + text + text / 32 + (64 << 10));
     body.extend_from_slice(&opening);
     for piece in excerpt.pieces() {
