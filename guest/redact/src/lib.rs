@@ -81,6 +81,7 @@
 mod encodings;
 mod keywords;
 mod known;
+mod newlines;
 mod pem;
 pub mod rules;
 mod scan;

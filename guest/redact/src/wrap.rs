@@ -24,6 +24,7 @@
 //! chunking of the input. Nothing is copied but the held lines and the (rare) edited chains.
 
 use crate::known::KnownNeedle;
+use crate::newlines::Newlines;
 use crate::scan::Engine;
 use memchr::memchr;
 
@@ -370,7 +371,7 @@ impl WrapState {
         if !long_tail && pos >= n && pos < total {
             let b = two.b;
             let base = pos - n;
-            for e in memchr::memchr_iter(b'\n', &b[base..]) {
+            for e in Newlines::new(&b[base..]) {
                 let (ls, le) = (pos - n, base + e);
                 if le - ls > MAX_WRAP_LINE {
                     self.close(index, engine, counts, two);
@@ -415,8 +416,11 @@ impl WrapState {
 
     /// One complete line `[start, end)` of `two`, after the line whose content is `prev`:
     /// extends the open chain or starts a new one. Returns the line's content.
+    ///
+    /// Inlined into the line loop: almost every line of a log links to neither neighbour and
+    /// only replaces the open chain's one line; the rest is [`WrapState::extend`].
     #[allow(clippy::too_many_arguments)]
-    #[inline]
+    #[inline(always)]
     fn step<'t>(
         &mut self,
         index: &WrapIndex,
@@ -435,6 +439,28 @@ impl WrapState {
             cs: start + cs,
             ce: start + ce,
         };
+        match self.chain.as_mut_slice() {
+            [only] if !index.linked(prev, c) => *only = line,
+            _ => self.extend(index, engine, counts, two, prev, c, line, end),
+        }
+        c
+    }
+
+    /// [`WrapState::step`] for a line that links to the previous one, or that follows a chain
+    /// of several lines or none.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(never)]
+    fn extend(
+        &mut self,
+        index: &WrapIndex,
+        engine: &Engine,
+        counts: &mut [u64],
+        two: Two<'_>,
+        prev: &[u8],
+        c: &[u8],
+        line: Line,
+        end: usize,
+    ) {
         if !self.chain.is_empty() && index.linked(prev, c) {
             self.chain.push(line);
             if end - self.chain[0].start > CHAIN_CAP {
@@ -448,7 +474,6 @@ impl WrapState {
         } else {
             self.chain.push(line);
         }
-        c
     }
 
     /// Plans `[0, to)` of `two` with the edits applied; `offset` is where `two.b` starts in
