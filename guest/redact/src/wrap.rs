@@ -164,9 +164,38 @@ fn trail_junk(s: &[u8]) -> usize {
     }
 }
 
-/// The content bounds of `line` (relative to it).
-#[inline]
+/// Bytes that may start a junk character at the start of a line ([`lead_junk`]).
+const LEAD_JUNK: [bool; 256] = byte_set(b" \t|\r\xe2");
+/// Bytes that may end a junk character at the end of a line ([`trail_junk`]).
+const TRAIL_JUNK: [bool; 256] = byte_set(b" \t|\r\x82\x83\x91");
+
+const fn byte_set(bytes: &[u8]) -> [bool; 256] {
+    let mut set = [false; 256];
+    let mut i = 0;
+    while i < bytes.len() {
+        set[bytes[i] as usize] = true;
+        i += 1;
+    }
+    set
+}
+
+/// The content bounds of `line` (relative to it). Inlined into the line loop: most lines
+/// neither start nor end with junk, which two table lookups tell.
+#[inline(always)]
 fn content(line: &[u8]) -> (usize, usize) {
+    match (line.first(), line.last()) {
+        (Some(&first), Some(&last))
+            if !LEAD_JUNK[usize::from(first)] && !TRAIL_JUNK[usize::from(last)] =>
+        {
+            (0, line.len())
+        }
+        _ => trimmed(line),
+    }
+}
+
+/// [`content`] for a line that may start or end with junk.
+#[inline(never)]
+fn trimmed(line: &[u8]) -> (usize, usize) {
     let mut cs = 0;
     while cs < line.len() {
         let n = lead_junk(&line[cs..]);
@@ -596,6 +625,39 @@ impl WrapState {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_fast_junk_tables_cover_every_junk_character() {
+        for b in 0..=255u8 {
+            for rest in [&[][..], &[0x94, 0x82], &[0x94, 0x83], &[0x95, 0x91]] {
+                let s = [&[b][..], rest].concat();
+                if lead_junk(&s) > 0 {
+                    assert!(LEAD_JUNK[usize::from(b)], "lead byte {b:#x}");
+                }
+            }
+            for before in [&[][..], &[0xe2, 0x94], &[0xe2, 0x95], b"ab"] {
+                let s = [before, &[b][..]].concat();
+                if trail_junk(&s) > 0 {
+                    assert!(TRAIL_JUNK[usize::from(b)], "trail byte {b:#x}");
+                }
+            }
+        }
+        for line in [
+            "abc",
+            " abc",
+            "abc ",
+            "│abc",
+            "abc│",
+            "|a|",
+            "\r",
+            "x",
+            "",
+            "║ a ║",
+        ] {
+            let line = line.as_bytes();
+            assert_eq!(content(line), trimmed(line), "{line:?}");
+        }
+    }
 
     #[test]
     fn junk_is_taken_off_both_ends() {
