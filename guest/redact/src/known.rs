@@ -58,7 +58,13 @@ const GRAM: usize = 4;
 #[inline(always)]
 fn gram_hash(bytes: &[u8]) -> u16 {
     let gram = bytes.first_chunk::<GRAM>().copied().unwrap_or_default();
-    (u32::from_le_bytes(gram).wrapping_mul(0x9e37_79b1) >> 16) as u16
+    hash_word(u32::from_le_bytes(gram))
+}
+
+/// The 16-bit hash of a gram read as a little-endian word.
+#[inline(always)]
+fn hash_word(word: u32) -> u16 {
+    (word.wrapping_mul(0x9e37_79b1) >> 16) as u16
 }
 
 impl StrideFilter {
@@ -86,14 +92,6 @@ impl StrideFilter {
         })
     }
 
-    /// Whether the gram at `t` (which has [`GRAM`] bytes) may start a needle's gram below the
-    /// stride.
-    #[inline(always)]
-    fn probe(&self, hay: &[u8], t: usize) -> bool {
-        let h = gram_hash(&hay[t..]);
-        self.bitmap[usize::from(h >> 6)] & (1 << (h & 63)) != 0
-    }
-
     fn for_each(
         &self,
         needles: &[KnownNeedle],
@@ -117,31 +115,51 @@ impl StrideFilter {
                 }
             }
         };
-        // Four probes per step, one branch for all four: hits are rare, and in wasm every loop
-        // iteration also pays an interruption check.
         let mut t = 0;
-        while t + 3 * stride + GRAM <= hay.len() {
-            let hits = [
-                self.probe(hay, t),
-                self.probe(hay, t + stride),
-                self.probe(hay, t + 2 * stride),
-                self.probe(hay, t + 3 * stride),
-            ];
-            if hits != [false; 4] {
-                for (k, hit) in hits.into_iter().enumerate() {
-                    if hit {
-                        check(t + k * stride);
-                    }
-                }
+        while let Some(hit) = self.next_hit(hay, t) {
+            check(hit);
+            t = hit + stride;
+        }
+    }
+
+    /// The first position from `t` on (`t` plus a multiple of the stride) whose gram is in the
+    /// bitmap. Its own small function, never inlined: inlined into the large line pass, the
+    /// guest's compiled loop kept its values on the stack and reloaded them at every probe.
+    #[inline(never)]
+    fn next_hit(&self, hay: &[u8], mut t: usize) -> Option<usize> {
+        let stride = self.stride;
+        let bitmap = &*self.bitmap;
+        let bit = |gram: &[u8; GRAM]| {
+            let h = usize::from(hash_word(u32::from_le_bytes(*gram)));
+            (bitmap[h >> 6] >> (h & 63)) & 1
+        };
+        // Four probes per step, one branch for all four: hits are rare, and in wasm every loop
+        // iteration also pays an interruption check. The window ends with the fourth gram.
+        let span = 3 * stride + GRAM;
+        while let Some(window) = hay.get(t..t + span) {
+            let (Some(a), Some(b), Some(c), Some(d)) = (
+                window.first_chunk::<GRAM>(),
+                window.get(stride..).and_then(<[u8]>::first_chunk::<GRAM>),
+                window
+                    .get(2 * stride..)
+                    .and_then(<[u8]>::first_chunk::<GRAM>),
+                window.last_chunk::<GRAM>(),
+            ) else {
+                break;
+            };
+            let hits = bit(a) | bit(b) << 1 | bit(c) << 2 | bit(d) << 3;
+            if hits != 0 {
+                return Some(t + hits.trailing_zeros() as usize * stride);
             }
             t += 4 * stride;
         }
-        while t + GRAM <= hay.len() {
-            if self.probe(hay, t) {
-                check(t);
+        while let Some(gram) = hay.get(t..).and_then(<[u8]>::first_chunk::<GRAM>) {
+            if bit(gram) != 0 {
+                return Some(t);
             }
             t += stride;
         }
+        None
     }
 }
 
