@@ -3,8 +3,8 @@
 //! This module exists because known values are the highest-recall signal and need a different
 //! search from rules: many exact, case-sensitive needles, every occurrence (overlaps too, so
 //! that two needles sharing bytes cannot hide each other). Needles of 6 bytes or more (the
-//! usual case: values have at least 8) use one scalar stride filter on hashed 4-byte grams, as
-//! fast in wasm as natively; shorter ones fall back to `memchr::memmem` (simd128 in wasm) for a
+//! usual case: values have at least 8) use one scalar stride filter on hashed 4-byte grams, plain
+//! scalar code that compiles well in wasm; shorter ones fall back to `memchr::memmem` (simd128 in wasm) for a
 //! few needles, else one Aho-Corasick automaton. The same matcher backs the host's
 //! [`LeakScanner`].
 
@@ -36,7 +36,7 @@ enum Search {
 /// the gram at each multiple of `stride`, hashes it to 16 bits, tests that in a bitmap of the
 /// hashes of the grams found in the first `stride` gram positions of the needles, and on a hit
 /// compares the needles that hold a gram with that hash at that offset. Each occurrence is
-/// found exactly once, overlaps included. Plain scalar code: as fast in wasm as natively, where
+/// found exactly once, overlaps included. Plain scalar code, which compiles well in wasm, where
 /// Aho-Corasick loses its SIMD prefilter and one `memmem` pass per needle adds up. (Byte pairs
 /// instead of hashed grams made a longer stride but many false hits on ordinary log text.)
 #[derive(Clone, Debug)]

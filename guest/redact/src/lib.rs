@@ -62,7 +62,7 @@
 //!   ask for the byte after its keyword, or a byte in the line, before its regex runs). The
 //!   same code runs natively (SSSE3) and in the guest (wasm `simd128`), so the guest is not a
 //!   slower algorithm. Known values are found by one more exact pass (a stride filter on hashed
-//!   4-byte grams, plain scalar code, as fast in wasm as natively). There is never one giant
+//!   4-byte grams, plain scalar code in a loop of its own). There is never one giant
 //!   alternation: a log line without a keyword costs two linear scans and a copy.
 //! - **Lines are the unit.** Every rule matches within one line, so a chunk's complete lines
 //!   are scanned together and only the incomplete last line is held back. PEM blocks (and the
