@@ -3,10 +3,10 @@
 //! This module exists because known values are the highest-recall signal and need a different
 //! search from rules: many exact, case-sensitive needles, every occurrence (overlaps too, so
 //! that two needles sharing bytes cannot hide each other). Needles of 6 bytes or more (the
-//! usual case: values have at least 8) use one scalar stride filter on hashed 4-byte grams, plain
-//! scalar code that compiles well in wasm; shorter ones fall back to `memchr::memmem` (simd128 in wasm) for a
-//! few needles, else one Aho-Corasick automaton. The same matcher backs the host's
-//! [`LeakScanner`].
+//! usual case: values have at least 8) use one stride filter on hashed 4-byte grams, plain
+//! scalar code that compiles well in wasm; shorter ones fall back to `memchr::memmem` (simd128
+//! in wasm) for a few needles, else one Aho-Corasick automaton. The same matcher backs the
+//! host's [`LeakScanner`].
 
 use crate::KnownSecret;
 use crate::encodings::{Encoding, needles_for};

@@ -54,11 +54,18 @@ fn block_mask(hay: &[u8], at: usize) -> u64 {
     let rest = hay.get(at..).unwrap_or_default();
     match rest.first_chunk::<BLOCK>() {
         Some(block) => full_mask(block),
-        None => rest
-            .iter()
-            .enumerate()
-            .fold(0, |m, (i, &b)| m | (u64::from(b == b'\n') << i)),
+        None => scalar_mask(rest),
     }
+}
+
+/// The newline mask of at most 64 bytes, one byte at a time.
+#[inline(always)]
+fn scalar_mask(bytes: &[u8]) -> u64 {
+    bytes
+        .iter()
+        .take(BLOCK)
+        .enumerate()
+        .fold(0, |m, (i, &b)| m | (u64::from(b == b'\n') << i))
 }
 
 /// The newline mask of 64 bytes.
@@ -103,10 +110,7 @@ fn full_mask(block: &[u8; BLOCK]) -> u64 {
 )))]
 #[inline(always)]
 fn full_mask(block: &[u8; BLOCK]) -> u64 {
-    block
-        .iter()
-        .enumerate()
-        .fold(0, |m, (i, &b)| m | (u64::from(b == b'\n') << i))
+    scalar_mask(block)
 }
 
 #[cfg(test)]
